@@ -1,0 +1,36 @@
+"""blogengine: a Flask blog whose comments pass through swappable, trusted backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, the comment backends; nothing else."""
+    from . import blog, cli, owner
+    from .comments import init_comments, views
+    from .config import load_config
+    from .extensions import init_extensions
+
+    app = Flask(__name__, instance_path=_instance_path(), instance_relative_config=True)
+    load_config(app, test_config)
+    init_extensions(app)
+    owner.init_app(app)
+    app.register_blueprint(blog.bp)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    init_comments(app)
+    return app
+
+
+def _instance_path() -> str:
+    """The project's instance/ folder (a checkout install), whatever the working directory."""
+    import os
+    from pathlib import Path
+
+    override = os.environ.get("BLOGENGINE_INSTANCE_PATH")
+    if override:
+        return str(Path(override).resolve())
+    return str(Path(__file__).resolve().parent.parent / "instance")

@@ -1,0 +1,27 @@
+"""The `blogengine` command: Flask's CLI for this app, plus the owner's commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def init_app(app: Flask) -> None:
+    """Attach the owner's commands to the app's CLI (each lives beside what it drives)."""
+    from .commands import register_commands
+    from .seed import seed_command
+
+    app.cli.add_command(seed_command)
+    register_commands(app)
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """blogengine: serve the blog, import archives, moderate comments, list plugins."""

@@ -1,0 +1,64 @@
+"""The comment pipeline: choosing the backends at start-up and reaching them in a request."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from .builtin import store_sql as _store_sql  # noqa: F401  (its table is in the migrations)
+from .chain import SpamChain
+from .ledger import SqlNonceLedger
+from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, Registry
+from .service import CommentService
+
+REGISTRY_KEY = "blogengine.registry"
+SERVICE_KEY = "blogengine.comments"
+
+
+def init_comments(app: Flask) -> None:
+    """Discover every backend, build the chosen ones and keep them on the app.
+
+    An unknown name or a bad option raises here, so a misconfigured site does not start.
+    """
+    registry = Registry()
+    registry.discover(app.config["PLUGINS_FOLDER"])
+    app.extensions[REGISTRY_KEY] = registry
+    app.extensions[SERVICE_KEY] = build_service(app, registry)
+
+
+def build_service(app: Flask, registry: Registry) -> CommentService:
+    config = app.config
+    captcha_name = config["COMMENTS_CAPTCHA"]
+    captcha = registry.create(
+        CAPTCHA, captcha_name, config["COMMENTS_CAPTCHA_OPTIONS"].get(captcha_name)
+    )
+    filter_names = config["COMMENTS_SPAM_FILTERS"]
+    if isinstance(filter_names, str):
+        filter_names = [n.strip() for n in filter_names.split(",") if n.strip()]
+    filters = [
+        (
+            name,
+            registry.create(SPAM_FILTERS, name, config["COMMENTS_SPAM_FILTERS_OPTIONS"].get(name)),
+        )
+        for name in filter_names
+    ]
+    store_name = config["COMMENTS_STORE"]
+    store = registry.create(
+        COMMENT_STORES, store_name, config["COMMENTS_STORE_OPTIONS"].get(store_name)
+    )
+    return CommentService(
+        captcha=captcha,
+        chain=SpamChain(filters, timeout=float(config["COMMENTS_FILTER_TIMEOUT"])),
+        store=store,
+        ledger=SqlNonceLedger(),
+        secret_key=config["SECRET_KEY"],
+        moderate_all=bool(config["COMMENTS_MODERATE_ALL"]),
+    )
+
+
+def get_service(app: Flask | None = None) -> CommentService:
+    """The app's comment service (in a request, the current app's)."""
+    return (app or current_app).extensions[SERVICE_KEY]
+
+
+def get_registry(app: Flask | None = None) -> Registry:
+    return (app or current_app).extensions[REGISTRY_KEY]

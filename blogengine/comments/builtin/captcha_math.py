@@ -1,0 +1,98 @@
+"""The `math` CAPTCHA: a sum in words, checked against a signed, expiring, single-use token.
+
+No server session: the token carries a nonce and an HMAC of the answer (so it cannot be read
+off the page), signed with the site's secret and timestamped. The host's NonceLedger makes
+each token good for one submission (a double click of the same form excepted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from markupsafe import Markup
+
+from ..contracts import Action, CaptchaContext, Verdict
+
+SALT = "blogengine.captcha.math"
+NUMBER_WORDS = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve",
+]  # fmt: skip
+
+EXPIRED = (
+    "The question expired before the comment was sent (questions last {minutes} minutes). "
+    "Please answer the new question below: your comment is kept."
+)
+WRONG = "The answer to the sum was not right. Please answer the new question: your comment is kept."
+MISSING = "Please answer the sum at the end of the form: your comment is kept."
+REPLAYED = (
+    "That question was already used for another comment. Please answer the new question: "
+    "your comment is kept."
+)
+BROKEN = "The question could not be checked. Please answer the new question: your comment is kept."
+
+
+class MathCaptcha:
+    """Options: ``ttl`` (seconds a question stays valid), ``largest`` (largest addend)."""
+
+    def __init__(self, *, ttl: int = 3600, largest: int = 9) -> None:
+        if not 1 <= largest < len(NUMBER_WORDS):
+            raise ValueError(f"largest must be 1..{len(NUMBER_WORDS) - 1}")
+        self.ttl = ttl
+        self.largest = largest
+
+    def render(self, ctx: CaptchaContext) -> Markup:
+        a = secrets.randbelow(self.largest) + 1
+        b = secrets.randbelow(self.largest) + 1
+        nonce = secrets.token_hex(16)
+        token = _serializer(ctx).dumps({"n": nonce, "h": _digest(ctx.secret_key, nonce, a + b)})
+        question = f"What is {NUMBER_WORDS[a]} plus {NUMBER_WORDS[b]}?"
+        return Markup(
+            '<label for="captcha_answer">{question} <span class="hint">(in digits)</span></label>'
+            '<input id="captcha_answer" name="captcha_answer" type="text" inputmode="numeric" '
+            'autocomplete="off" required maxlength="4">'
+            '<input type="hidden" name="captcha_token" value="{token}">'
+        ).format(question=question, token=token)
+
+    def verify(self, fields: Mapping[str, str], ctx: CaptchaContext) -> Verdict:
+        token = fields.get("captcha_token") or ""
+        answer = (fields.get("captcha_answer") or "").strip()
+        if not answer:
+            return Verdict(Action.SPAM, MISSING, "math")
+        try:
+            payload = _serializer(ctx).loads(token, max_age=self.ttl)
+            nonce, digest = str(payload["n"]), str(payload["h"])
+        except SignatureExpired:
+            return Verdict(Action.SPAM, EXPIRED.format(minutes=self.ttl // 60 or 1), "math")
+        except (BadSignature, KeyError, TypeError):
+            return Verdict(Action.SPAM, BROKEN, "math")
+        expires_at = ctx.now + timedelta(seconds=self.ttl)
+        # Claim first, right or wrong: each question allows one try, so guessing is useless.
+        if not ctx.ledger.claim(f"math:{nonce}", expires_at, ctx.submission_key):
+            return Verdict(Action.SPAM, REPLAYED, "math")
+        if not (
+            answer.isascii() and answer.isdigit() and len(answer) <= 4
+        ) or not hmac.compare_digest(digest, _digest(ctx.secret_key, nonce, int(answer))):
+            return Verdict(Action.SPAM, WRONG, "math")
+        return Verdict(Action.ACCEPT, "sum answered correctly", "math")
+
+
+def _digest(secret: str, nonce: str, answer: int) -> str:
+    message = f"{nonce}:{answer}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _serializer(ctx: CaptchaContext) -> URLSafeTimedSerializer:
+    """A serializer whose clock is the context's, so tests can move time."""
+    now = int(ctx.now.timestamp())
+
+    class _ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return now
+
+    return URLSafeTimedSerializer(ctx.secret_key, salt=SALT, signer=_ClockSigner)

@@ -1,0 +1,295 @@
+"""The `sql` comment store: comments in a SQL database through SQLAlchemy.
+
+By default it uses the app's own database (SQLite in WAL mode, or PostgreSQL by URL) and its
+table is created by the app's migrations; given ``url`` it keeps comments in that database
+instead and creates its table there itself.
+
+Numbers within a post are unique and gapless: the write that picks the next number holds
+SQLite's write lock (BEGIN IMMEDIATE) or a PostgreSQL advisory lock for that post; any other
+database retries on the unique constraint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import (
+    Engine,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ...extensions import db
+from ...timeutil import UTCDateTime
+from ..contracts import NewComment, Status, StoredComment, StoreError, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class CommentRow(db.Model):
+    """One comment; keyed by the post's stable uid, not a foreign key, like any store."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        UniqueConstraint("post_id", "number", name="uq_comments_post_number"),
+        Index("ix_comments_status_created", "status", "created_at"),
+        Index("ix_comments_remote_created", "remote_addr", "created_at"),
+        Index("ix_comments_post_created", "post_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int]
+    author: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[str | None] = mapped_column(String(32))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10))
+    #: The verdict trail as JSON: [{"action", "reason", "source"}, ...].
+    verdicts: Mapped[str] = mapped_column(Text, default="[]")
+
+
+_TABLE = CommentRow.__table__
+
+
+class SqlCommentStore:
+    """Comments in SQL. Options: ``url`` (another database than the app's), ``retries``."""
+
+    def __init__(self, *, url: str | None = None, retries: int = 8) -> None:
+        self._url = url
+        self._own_engine: Engine | None = None
+        self._retries = retries
+        if url is not None:
+            self._own_engine = _make_engine(url)
+            _TABLE.create(self._own_engine, checkfirst=True)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine in use: our own (``url`` given) or the app's (needs an app context)."""
+        return self._own_engine if self._own_engine is not None else db.engine
+
+    # -- writing ------------------------------------------------------------------------
+    def add(self, new: NewComment) -> StoredComment:
+        return self.add_many([new])[0]
+
+    def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
+        for attempt in range(self._retries):
+            try:
+                with self._writing() as session:
+                    return [self._insert(session, new) for new in news]
+            except IntegrityError as exc:
+                # Another writer took the number (databases without a lock here), or the
+                # same submission key arrived twice at once: look again.
+                log.info("comment insert conflict, retrying (%s): %s", attempt, exc.orig)
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+        raise StoreError("could not store comment: too many conflicting writers")
+
+    def _insert(self, session: Session, new: NewComment) -> StoredComment:
+        draft = new.draft
+        if draft.submission_key:
+            earlier = session.scalar(
+                select(CommentRow).where(CommentRow.submission_key == draft.submission_key)
+            )
+            if earlier is not None:
+                return _to_comment(earlier)
+        self._lock_post(session, draft.post_id)
+        number = new.number
+        if number is None:
+            number = (
+                session.scalar(
+                    select(func.coalesce(func.max(CommentRow.number), 0)).where(
+                        CommentRow.post_id == draft.post_id
+                    )
+                )
+                or 0
+            ) + 1
+        row = CommentRow(
+            id=uuid.uuid4().hex,
+            post_id=draft.post_id,
+            number=number,
+            author=draft.author,
+            email=draft.email,
+            website=draft.website,
+            body=draft.body,
+            body_html=new.body_html,
+            parent_id=draft.parent_id,
+            remote_addr=draft.remote_addr,
+            user_agent=draft.user_agent,
+            submission_key=draft.submission_key or None,
+            created_at=new.created_at,
+            status=new.status.value,
+            verdicts=json.dumps([v.to_dict() for v in new.verdicts]),
+        )
+        session.add(row)
+        session.flush()
+        return _to_comment(row)
+
+    def _lock_post(self, session: Session, post_id: str) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"comments:{post_id}"}
+            )
+
+    def set_status(self, comment_id: str, status: Status) -> StoredComment:
+        with self._writing() as session:
+            row = session.get(CommentRow, comment_id)
+            if row is None:
+                raise KeyError(comment_id)
+            row.status = status.value
+            session.flush()
+            return _to_comment(row)
+
+    def delete(self, comment_id: str) -> None:
+        with self._writing() as session:
+            row = session.get(CommentRow, comment_id)
+            if row is None:
+                raise KeyError(comment_id)
+            session.delete(row)
+
+    def delete_for_post(self, post_id: str) -> int:
+        with self._writing() as session:
+            result = session.execute(delete(CommentRow).where(CommentRow.post_id == post_id))
+            return result.rowcount or 0  # type: ignore[attr-defined]
+
+    # -- reading ------------------------------------------------------------------------
+    def get(self, comment_id: str) -> StoredComment | None:
+        with self._reading() as session:
+            row = session.get(CommentRow, comment_id)
+            return _to_comment(row) if row is not None else None
+
+    def list_for_post(
+        self,
+        post_id: str,
+        status: Status | None = Status.APPROVED,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredComment]:
+        query = select(CommentRow).where(CommentRow.post_id == post_id)
+        if status is not None:
+            query = query.where(CommentRow.status == status.value)
+        query = query.order_by(CommentRow.number).offset(offset).limit(limit)
+        return self._all(query)
+
+    def count_for_posts(
+        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+    ) -> dict[str, int]:
+        counts = dict.fromkeys(post_ids, 0)
+        if not post_ids:
+            return counts
+        query = (
+            select(CommentRow.post_id, func.count())
+            .where(CommentRow.post_id.in_(list(post_ids)), CommentRow.status == status.value)
+            .group_by(CommentRow.post_id)
+        )
+        with self._reading() as session:
+            counts.update({post_id: n for post_id, n in session.execute(query)})
+        return counts
+
+    def list_by_status(
+        self, status: Status, offset: int = 0, limit: int | None = None
+    ) -> list[StoredComment]:
+        query = (
+            select(CommentRow)
+            .where(CommentRow.status == status.value)
+            .order_by(CommentRow.created_at.desc(), CommentRow.number.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return self._all(query)
+
+    def find_by_submission_key(self, key: str) -> StoredComment | None:
+        rows = self._all(select(CommentRow).where(CommentRow.submission_key == key))
+        return rows[0] if rows else None
+
+    def count_recent(self, remote_addr: str, since: datetime) -> int:
+        query = select(func.count()).where(
+            CommentRow.remote_addr == remote_addr, CommentRow.created_at >= since
+        )
+        with self._reading() as session:
+            return session.scalar(query) or 0
+
+    def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
+        query = (
+            select(CommentRow)
+            .where(CommentRow.post_id == post_id, CommentRow.created_at >= since)
+            .order_by(CommentRow.number)
+        )
+        return self._all(query)
+
+    # -- sessions -----------------------------------------------------------------------
+    def _all(self, query) -> list[StoredComment]:  # type: ignore[no-untyped-def]
+        with self._reading() as session:
+            return [_to_comment(row) for row in session.scalars(query)]
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not read comments: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """One transaction that holds SQLite's write lock from its first statement."""
+        engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not write comments: {exc}") from exc
+
+
+def _make_engine(url: str) -> Engine:
+    from ...config import database_url
+
+    engine = create_engine(database_url(url), pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        from ...extensions import tune_sqlite
+
+        tune_sqlite(engine, 30)
+    return engine
+
+
+def _to_comment(row: CommentRow) -> StoredComment:
+    return StoredComment(
+        id=row.id,
+        post_id=row.post_id,
+        number=row.number,
+        author=row.author,
+        body=row.body,
+        body_html=row.body_html,
+        created_at=row.created_at,
+        status=Status(row.status),
+        email=row.email,
+        website=row.website,
+        parent_id=row.parent_id,
+        remote_addr=row.remote_addr,
+        user_agent=row.user_agent,
+        submission_key=row.submission_key,
+        verdicts=tuple(Verdict.from_dict(v) for v in json.loads(row.verdicts or "[]")),
+    )

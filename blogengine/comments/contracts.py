@@ -1,0 +1,263 @@
+"""The plugin contract: what crosses between blogengine and a comment backend.
+
+Only plain frozen dataclasses and Protocols live here, never Flask or SQLAlchemy objects, so
+a backend written against this module alone works with any blogengine host.
+
+Three slots:
+
+* ``CaptchaBackend``  exactly one, renders a challenge and verifies the answer;
+* ``SpamFilter``      an ordered chain, each gives a ``Verdict`` or no opinion;
+* ``CommentStore``    exactly one, keeps comments keyed by the post's stable id.
+
+Backends are classes with keyword-only options; the registry calls ``cls(**options)``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from markupsafe import Markup
+
+
+class Action(enum.IntEnum):
+    """What a spam filter or CAPTCHA recommends; a higher value is more severe."""
+
+    ACCEPT = 0
+    MODERATE = 1
+    SPAM = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Status(enum.StrEnum):
+    """Where a stored comment stands; only ``approved`` comments are shown to readers."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    SPAM = "spam"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One backend's opinion with its reason, kept so a moderator sees who said what."""
+
+    action: Action
+    reason: str
+    source: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"action": self.action.label, "reason": self.reason, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str]) -> Verdict:
+        return cls(Action[data["action"].upper()], data["reason"], data["source"])
+
+
+@dataclass(frozen=True)
+class CommentDraft:
+    """A comment as the reader sent it, before any backend has judged it."""
+
+    post_id: str
+    author: str
+    body: str
+    email: str | None = None
+    website: str | None = None
+    parent_id: str | None = None
+    remote_addr: str | None = None
+    user_agent: str | None = None
+    submission_key: str | None = None
+    #: The raw form fields (CAPTCHA answers, honeypots) for backends that need them.
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """What the host hands a store to keep: the draft, its judgement and its rendered HTML.
+
+    ``number`` is normally None (the store gives the next number in the post); importers of
+    archives may set it to keep the archive's numbering.
+    """
+
+    draft: CommentDraft
+    status: Status
+    body_html: str
+    created_at: datetime
+    verdicts: tuple[Verdict, ...] = ()
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredComment:
+    """A kept comment: the draft's fields plus its identity, number, time, status and trail."""
+
+    id: str
+    post_id: str
+    number: int
+    author: str
+    body: str
+    body_html: str
+    created_at: datetime
+    status: Status
+    email: str | None = None
+    website: str | None = None
+    parent_id: str | None = None
+    remote_addr: str | None = None
+    user_agent: str | None = None
+    submission_key: str | None = None
+    verdicts: tuple[Verdict, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """What a filter may know about the post a comment is for."""
+
+    id: str
+    title: str
+    url: str = ""
+
+
+class NonceLedger(Protocol):
+    """Remembers one-time tokens across processes so a CAPTCHA answer cannot be replayed."""
+
+    def claim(self, nonce: str, expires_at: datetime, holder: str | None = None) -> bool:
+        """Record ``nonce``; True the first time, False if it was claimed before.
+
+        Also True when it was claimed before by the same non-empty ``holder`` (the form's
+        submission key), so a double click is not mistaken for a replayed answer.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class CaptchaContext:
+    """What the host gives a CAPTCHA: the clock, a secret to sign with and a replay ledger."""
+
+    now: datetime
+    secret_key: str
+    ledger: NonceLedger
+    remote_addr: str | None = None
+    submission_key: str | None = None
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What the host gives a spam filter: the clock, the post and read access to the store."""
+
+    now: datetime
+    post: PostRef
+    store: CommentStore
+
+
+@runtime_checkable
+class CaptchaBackend(Protocol):
+    """Exactly one per site: renders the challenge and checks the reader's answer."""
+
+    def render(self, ctx: CaptchaContext) -> Markup:
+        """HTML for inside the comment form (inputs named ``captcha_*``), with a fresh challenge."""
+        ...
+
+    def verify(self, fields: Mapping[str, str], ctx: CaptchaContext) -> Verdict:
+        """ACCEPT if the answer is right; otherwise a verdict whose reason the reader is shown."""
+        ...
+
+
+@runtime_checkable
+class SpamFilter(Protocol):
+    """One link of the chain. Raising or timing out sends the comment to moderation."""
+
+    def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
+        """A verdict, or None for no opinion."""
+        ...
+
+
+@runtime_checkable
+class FormFieldsProvider(Protocol):
+    """A filter that needs inputs in the comment form (a honeypot, a timestamp) adds them."""
+
+    def form_fields(self) -> Markup:
+        """HTML for inside the form; the values come back in ``CommentDraft.fields``."""
+        ...
+
+
+@runtime_checkable
+class LearningSpamFilter(SpamFilter, Protocol):
+    """A filter that learns from the moderator's decisions (optional)."""
+
+    def learn(self, comment: StoredComment, is_spam: bool) -> None: ...
+
+
+class StoreError(Exception):
+    """The store could not do what was asked; the host answers 503 and keeps the text."""
+
+
+@runtime_checkable
+class CommentStore(Protocol):
+    """Exactly one per site: keeps comments, numbered 1, 2, 3… within each post.
+
+    Every method is safe to call from several processes at once. Failures raise StoreError.
+    """
+
+    def add(self, new: NewComment) -> StoredComment:
+        """Keep one comment atomically and return it numbered.
+
+        If a comment with the same non-empty ``submission_key`` exists, return that one and
+        keep nothing: a double click never makes two comments.
+        """
+        ...
+
+    def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
+        """Keep all of ``news`` or none of them (archive imports)."""
+        ...
+
+    def get(self, comment_id: str) -> StoredComment | None: ...
+
+    def list_for_post(
+        self,
+        post_id: str,
+        status: Status | None = Status.APPROVED,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredComment]:
+        """The post's comments in number order; ``status=None`` means every status."""
+        ...
+
+    def count_for_posts(
+        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+    ) -> dict[str, int]:
+        """Counts for many posts in one call (a post with none maps to 0)."""
+        ...
+
+    def list_by_status(
+        self, status: Status, offset: int = 0, limit: int | None = None
+    ) -> list[StoredComment]:
+        """Comments in one status, newest first: the moderation queue."""
+        ...
+
+    def set_status(self, comment_id: str, status: Status) -> StoredComment:
+        """Change a comment's status; KeyError if there is no such comment."""
+        ...
+
+    def delete(self, comment_id: str) -> None:
+        """Remove a comment for good; KeyError if there is no such comment."""
+        ...
+
+    def delete_for_post(self, post_id: str) -> int:
+        """Remove every comment of a post (re-importing an archive); returns how many."""
+        ...
+
+    def find_by_submission_key(self, key: str) -> StoredComment | None: ...
+
+    def count_recent(self, remote_addr: str, since: datetime) -> int:
+        """How many comments this address left since ``since`` (any status)."""
+        ...
+
+    def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
+        """The post's comments of any status created since ``since`` (duplicate checks)."""
+        ...

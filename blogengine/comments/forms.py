@@ -1,0 +1,89 @@
+"""The reader's comment form (Flask-WTF: CSRF, validation, and every field kept on error)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, StringField, TextAreaField, URLField
+from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
+
+SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+def _max_length(config_key: str, what: str):  # type: ignore[no-untyped-def]
+    """A length check read from config at validation time, with a message that counts."""
+
+    def check(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+        limit = current_app.config[config_key]
+        length = len(field.data or "")
+        if length > limit:
+            raise ValidationError(
+                f"{what} is {length:,} characters long; the limit is {limit:,}. "
+                "Please shorten it: everything you typed is still here."
+            )
+
+    return check
+
+
+def _web_address(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+    """Only http(s) addresses: a website link must never run script."""
+    value = (field.data or "").strip()
+    if not value:
+        return
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValidationError("Please give a web address starting with http:// or https://.")
+    field.data = value
+
+
+def _not_blank(message: str):  # type: ignore[no-untyped-def]
+    def check(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+        if not (field.data or "").strip():
+            raise ValidationError(message)
+
+    return check
+
+
+class CommentForm(FlaskForm):
+    author = StringField(
+        "Name",
+        validators=[
+            DataRequired("Please enter your name."),
+            _not_blank("Please enter your name."),
+            _max_length("COMMENT_MAX_AUTHOR", "Your name"),
+        ],
+    )
+    email = EmailField(
+        "Email (optional, never shown)",
+        validators=[
+            Optional(),
+            _max_length("COMMENT_MAX_EMAIL", "The email address"),
+            Email("Please check the email address, or leave it empty.", check_deliverability=False),
+        ],
+    )
+    website = URLField(
+        "Website (optional)",
+        validators=[
+            Optional(),
+            _max_length("COMMENT_MAX_WEBSITE", "The web address"),
+            _web_address,
+        ],
+    )
+    body = TextAreaField(
+        "Comment",
+        validators=[
+            DataRequired("Please write a comment."),
+            _not_blank("Please write a comment."),
+            _max_length("COMMENT_MAX_BODY", "Your comment"),
+        ],
+    )
+    submission_key = HiddenField(
+        validators=[
+            DataRequired("The form was incomplete; please send it again."),
+            Regexp(SUBMISSION_KEY_PATTERN, message="The form was damaged; please send it again."),
+        ]
+    )

@@ -1,0 +1,178 @@
+"""submit(draft) -> Outcome: CAPTCHA, then the spam chain, then the store. No Flask here.
+
+Whatever happens, the caller gets an Outcome that says what happened in words a reader
+understands; the caller keeps the reader's text for every outcome that did not store it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from ..rendering import comment_html
+from ..timeutil import utcnow
+from .chain import SpamChain
+from .contracts import (
+    Action,
+    CaptchaBackend,
+    CaptchaContext,
+    CommentDraft,
+    CommentStore,
+    FilterContext,
+    FormFieldsProvider,
+    NewComment,
+    NonceLedger,
+    PostRef,
+    Status,
+    StoredComment,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+
+
+class OutcomeKind(enum.Enum):
+    PUBLISHED = "published"
+    PENDING = "pending"
+    CAPTCHA_FAILED = "captcha_failed"
+    STORE_FAILED = "store_failed"
+
+    @property
+    def stored(self) -> bool:
+        return self in (OutcomeKind.PUBLISHED, OutcomeKind.PENDING)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    message: str
+    comment: StoredComment | None = None
+    verdicts: tuple[Verdict, ...] = ()
+    #: True when this answers a submission key seen before (a double click, a resubmit).
+    repeated: bool = False
+
+
+PUBLISHED_MESSAGE = "Thank you: your comment is published."
+PENDING_MESSAGE = (
+    "Thank you: your comment is awaiting moderation. It will appear once the blog's owner "
+    "has approved it."
+)
+STORE_FAILED_MESSAGE = (
+    "Sorry: your comment could not be saved because the comment store is not answering. "
+    "Nothing was lost: your text is still in the form below. Please try again in a minute."
+)
+
+
+class CommentService:
+    """The comment pipeline with its three chosen backends."""
+
+    def __init__(
+        self,
+        *,
+        captcha: CaptchaBackend,
+        chain: SpamChain,
+        store: CommentStore,
+        ledger: NonceLedger,
+        secret_key: str,
+        moderate_all: bool = False,
+        clock: Callable[[], object] = utcnow,
+    ) -> None:
+        self.captcha = captcha
+        self.chain = chain
+        self.store = store
+        self.ledger = ledger
+        self.secret_key = secret_key
+        self.moderate_all = moderate_all
+        self.clock = clock
+
+    def captcha_context(
+        self, remote_addr: str | None = None, submission_key: str | None = None
+    ) -> CaptchaContext:
+        return CaptchaContext(
+            now=self.clock(),  # type: ignore[arg-type]
+            secret_key=self.secret_key,
+            ledger=self.ledger,
+            remote_addr=remote_addr,
+            submission_key=submission_key,
+        )
+
+    def render_captcha(self, remote_addr: str | None = None) -> Markup:
+        return self.captcha.render(self.captcha_context(remote_addr))
+
+    def form_fields(self) -> Markup:
+        """Inputs the spam filters add to the form (a honeypot, say)."""
+        parts = [
+            f.form_fields() for _, f in self.chain.filters if isinstance(f, FormFieldsProvider)
+        ]
+        return Markup("").join(parts)
+
+    def submit(self, draft: CommentDraft, post: PostRef) -> Outcome:
+        """Judge and keep one comment; never raises for a backend's failure."""
+        try:
+            if draft.submission_key:
+                earlier = self.store.find_by_submission_key(draft.submission_key)
+                if earlier is not None:
+                    return _stored_outcome(earlier, repeated=True)
+
+            captcha = self.captcha.verify(
+                draft.fields, self.captcha_context(draft.remote_addr, draft.submission_key)
+            )
+            if captcha.action is not Action.ACCEPT:
+                return Outcome(OutcomeKind.CAPTCHA_FAILED, captcha.reason, verdicts=(captcha,))
+
+            now = self.clock()
+            result = self.chain.run(draft, FilterContext(now=now, post=post, store=self.store))  # type: ignore[arg-type]
+            status = _status_for(result.action, self.moderate_all)
+            stored = self.store.add(
+                NewComment(
+                    draft=draft,
+                    status=status,
+                    body_html=comment_html(draft.body),
+                    created_at=now,  # type: ignore[arg-type]
+                    verdicts=result.verdicts,
+                )
+            )
+        except Exception:
+            log.exception("comment on post %s could not be stored", draft.post_id)
+            return Outcome(OutcomeKind.STORE_FAILED, STORE_FAILED_MESSAGE)
+        return _stored_outcome(stored, repeated=stored.submission_key != draft.submission_key)
+
+    def moderate(self, comment_id: str, status: Status) -> StoredComment:
+        """Set a comment's status and let learning filters learn from the decision."""
+        comment = self.store.set_status(comment_id, status)
+        if status in (Status.APPROVED, Status.SPAM):
+            for name, spam_filter in self.chain.filters:
+                learn = getattr(spam_filter, "learn", None)
+                if callable(learn):
+                    try:
+                        learn(comment, status is Status.SPAM)
+                    except Exception:
+                        log.exception("spam filter %s failed to learn", name)
+        return comment
+
+
+def _status_for(action: Action, moderate_all: bool) -> Status:
+    if action is Action.SPAM:
+        return Status.SPAM
+    if action is Action.MODERATE or moderate_all:
+        return Status.PENDING
+    return Status.APPROVED
+
+
+def _stored_outcome(comment: StoredComment, *, repeated: bool = False) -> Outcome:
+    if comment.status is Status.APPROVED:
+        return Outcome(
+            OutcomeKind.PUBLISHED, PUBLISHED_MESSAGE, comment, comment.verdicts, repeated
+        )
+    # Spam is kept for review and the reader is told what a held comment is told: a
+    # spammer learns nothing, and a person misjudged is treated with courtesy.
+    return Outcome(OutcomeKind.PENDING, PENDING_MESSAGE, comment, comment.verdicts, repeated)
+
+
+def raw_fields(form: Mapping[str, str]) -> dict[str, str]:
+    """The form's fields as plain strings for backends (CAPTCHA answers, honeypots)."""
+    return {key: str(value) for key, value in form.items() if key != "csrf_token"}

@@ -1,0 +1,87 @@
+"""Posting a comment: every answer either stores it or gives the reader's text back."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError
+
+from . import get_service
+from .contracts import CommentDraft
+from .forms import CommentForm
+from .service import OutcomeKind, raw_fields
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("comments", __name__)
+
+INVALID_FORM = "Your comment was not sent yet: please correct what is marked below."
+CSRF_PROBLEM = (
+    "Your comment was not sent: the form's security check had expired or was missing "
+    "(this happens when a page stays open for a long time, or cookies are blocked). "
+    "Your text is kept below; please send it again."
+)
+
+
+@bp.post("/posts/<slug>/comments")
+def post_comment(slug: str) -> Any:
+    from ..blog import PENDING_SESSION_KEY, get_post_or_404, post_ref, render_post
+
+    post = get_post_or_404(slug)
+    form = CommentForm()
+    if not post.comments_open:
+        return render_post(post, form, status=403, problem="Comments on this post are closed.")
+    if not form.validate_on_submit():
+        return render_post(post, form, status=422, problem=INVALID_FORM)
+
+    outcome = get_service().submit(_draft(form, post.uid), post_ref(post))
+
+    if outcome.kind is OutcomeKind.CAPTCHA_FAILED:
+        form.captcha_error = outcome.message  # type: ignore[attr-defined]
+        return render_post(post, form, status=422, problem=outcome.message)
+    if outcome.kind is OutcomeKind.STORE_FAILED:
+        return render_post(post, form, status=503, problem=outcome.message)
+
+    comment = outcome.comment
+    assert comment is not None
+    if outcome.kind is OutcomeKind.PUBLISHED:
+        flash(outcome.message, "published")
+        anchor = f"comment-{comment.number}"
+    else:
+        flash(outcome.message, "pending")
+        session[PENDING_SESSION_KEY] = comment.id
+        anchor = "your-comment"
+    return redirect(url_for("blog.post", slug=post.slug, _anchor=anchor), code=303)
+
+
+def _draft(form: CommentForm, post_id: str) -> CommentDraft:
+    return CommentDraft(
+        post_id=post_id,
+        author=form.author.data.strip(),
+        body=_normalise_newlines(form.body.data).strip("\n"),
+        email=(form.email.data or "").strip() or None,
+        website=(form.website.data or "").strip() or None,
+        remote_addr=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:500] or None,
+        submission_key=form.submission_key.data,
+        fields=raw_fields(request.form),
+    )
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> Any:
+    """A missing or stale CSRF token: 400, but the comment form comes back with the text."""
+    from ..blog import get_post_or_404, render_post
+
+    if request.endpoint == "comments.post_comment" and request.view_args:
+        post = get_post_or_404(request.view_args["slug"])
+        form = CommentForm()  # filled from the request as typed; not validated
+        return render_post(post, form, status=400, problem=CSRF_PROBLEM)
+    log.info("CSRF failure on %s: %s", request.path, error.description)
+    return error.get_response()

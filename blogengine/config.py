@@ -1,0 +1,118 @@
+"""Configuration: DefaultConfig < instance/config.py < BLOGENGINE_* env < test config."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    """Every key blogengine reads, with its default. Override in instance/config.py."""
+
+    #: Signs sessions, CSRF tokens and CAPTCHA tokens. Left empty, a random key is generated
+    #: on first run and kept in instance/secret_key (never a fixed key in code).
+    SECRET_KEY: str | None = None
+
+    #: Site identity shown in the header and feeds.
+    SITE_TITLE = "blogengine"
+    SITE_TAGLINE = "Articles and the conversation around them"
+
+    #: Database URL; None means SQLite at instance/blogengine.db (WAL mode, busy timeout).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    #: Seconds SQLite waits for a lock before giving up.
+    SQLITE_BUSY_TIMEOUT = 30
+
+    #: Posts per index page.
+    POSTS_PER_PAGE = 10
+
+    #: The CAPTCHA backend by name (`blogengine plugins` lists them).
+    COMMENTS_CAPTCHA = "math"
+    #: Options per CAPTCHA backend name, passed as keyword arguments.
+    COMMENTS_CAPTCHA_OPTIONS: dict[str, dict[str, Any]] = {}
+    #: The spam-filter chain, run in this order.
+    COMMENTS_SPAM_FILTERS = ["honeypot", "links", "duplicate"]
+    #: Options per spam-filter name.
+    COMMENTS_SPAM_FILTERS_OPTIONS: dict[str, dict[str, Any]] = {}
+    #: Seconds a spam filter may take before the comment is sent to moderation instead.
+    COMMENTS_FILTER_TIMEOUT = 5.0
+    #: The comment store by name.
+    COMMENTS_STORE = "sql"
+    #: Options per store name.
+    COMMENTS_STORE_OPTIONS: dict[str, dict[str, Any]] = {}
+    #: Hold every accepted comment for moderation instead of publishing it.
+    COMMENTS_MODERATE_ALL = False
+    #: Longest name, website, email and text a reader may send (characters).
+    COMMENT_MAX_AUTHOR = 100
+    COMMENT_MAX_EMAIL = 254
+    COMMENT_MAX_WEBSITE = 300
+    COMMENT_MAX_BODY = 10_000
+
+    #: Folder of plugin files (*.py with register(registry)); None means the project's plugins/.
+    PLUGINS_FOLDER: str | None = None
+
+    #: Largest request body accepted, in bytes.
+    MAX_CONTENT_LENGTH = 256 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # the form may stay open while the reader writes
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+
+    #: Where Flask-Limiter counts requests: memory:// (one process) or redis://host:port.
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config in the documented order; tests skip instance/config.py and env."""
+    app.config.from_object(DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("BLOGENGINE")
+    else:
+        app.config.from_mapping(test_config)
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        db_path = Path(app.instance_path) / "blogengine.db"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config["PLUGINS_FOLDER"]:
+        app.config["PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def database_url(url: str) -> str:
+    """Plain postgresql:// URLs use psycopg 3, the driver blogengine installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the site's secret from instance/secret_key, creating it (mode 0600) on first run.
+
+    Written to a temporary file and linked into place, so workers starting together agree.
+    """
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.close(fd)
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

@@ -1,0 +1,75 @@
+"""Posts and the owner's tables. Comments live behind the CommentStore contract, not here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .timeutil import UTCDateTime, utcnow
+
+
+class Post(db.Model):
+    """An article. ``uid`` is the stable id comment stores key comments by."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    #: Identifies where an imported post came from, so importing it again changes nothing.
+    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    subtitle: Mapped[str | None] = mapped_column(String(500))
+    author: Mapped[str | None] = mapped_column(String(200))
+    publication: Mapped[str | None] = mapped_column(String(200))
+    image_name: Mapped[str | None] = mapped_column(String(300))
+    image_alt: Mapped[str | None] = mapped_column(String(500))
+    #: "markdown" (the owner's posts) or "text" (archived paragraphs, one per line).
+    body_format: Mapped[str] = mapped_column(String(20), default="markdown")
+    body_source: Mapped[str] = mapped_column(Text)
+    #: Rendered and sanitised once, when written; pages never re-render.
+    body_html: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[str | None] = mapped_column(String(300))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    comments_open: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def sort_time(self) -> datetime:
+        return self.published_at or self.created_at
+
+
+class User(UserMixin, db.Model):
+    """The blog's owner (and any co-owners): signs in to moderate and write."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class UsedNonce(db.Model):
+    """One-time tokens already spent (CAPTCHA answers), kept until they would expire anyway."""
+
+    __tablename__ = "used_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The submission key of the form that spent it (a double click may spend it again).
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,84 @@
+"""Text to safe HTML, done once when a post or comment is written (pages never re-render).
+
+Comments are plain text: every character the reader typed is shown as typed, line breaks kept,
+bare http(s) links made clickable with rel="nofollow ugc noopener". Posts are the owner's
+Markdown. Everything passes through nh3 with a small allow-list, so no script survives.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import escape
+
+LINK_REL = "nofollow ugc noopener"
+_URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]")
+
+COMMENT_TAGS = {"p", "br", "a"}
+POST_TAGS = {
+    "p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h2", "h3", "h4", "hr", "img", "figure", "figcaption", "del", "sup", "sub",
+    "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+POST_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+_markdown.enable("strikethrough")
+
+
+def comment_html(text: str) -> str:
+    """A reader's plain text as paragraphs (blank lines) and <br> (single line breaks)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    html = "".join(f"<p>{_lines_html(p)}</p>" for p in paragraphs)
+    return nh3.clean(
+        html,
+        tags=COMMENT_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel=LINK_REL,
+    )
+
+
+def _lines_html(paragraph: str) -> str:
+    return "<br>\n".join(_linkify(line) for line in paragraph.split("\n"))
+
+
+def _linkify(line: str) -> str:
+    out, last = [], 0
+    for match in _URL.finditer(line):
+        out.append(str(escape(line[last : match.start()])))
+        url = escape(match.group(0))
+        out.append(f'<a href="{url}">{url}</a>')
+        last = match.end()
+    out.append(str(escape(line[last:])))
+    return "".join(out)
+
+
+def markdown_html(source: str) -> str:
+    """The owner's Markdown, sanitised (the owner's account may be the one stolen)."""
+    return nh3.clean(
+        _markdown.render(source),
+        tags=POST_TAGS,
+        attributes=POST_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=LINK_REL,
+    )
+
+
+def paragraphs_html(paragraphs: list[str]) -> str:
+    """Archived plain-text paragraphs, one <p> each, shown exactly as archived."""
+    return "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+
+
+def plain_excerpt(html: str, limit: int = 280) -> str:
+    """The first ``limit`` characters of an HTML body as plain text, cut at a word."""
+    text = htmllib.unescape(nh3.clean(html, tags=set()))
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:–—-")
+    return cut + "…"
