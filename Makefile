@@ -5,9 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
-export FLASK_APP := blogengine
+WORKERS ?= 2
+CHROMIUM := /usr/bin/chromium
+PYTEST_WORKERS ?= 2
 
-.PHONY: run test e2e bench lint install db seed clean serve-gunicorn
+.PHONY: run test unit e2e chromium bench lint install db seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +28,27 @@ seed: db
 	$(BIN)/blogengine seed seeds/*
 
 run: seed
-	@echo "Serving on http://127.0.0.1:$(PORT)/"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
 
-test: install
+# Every test: lint, the unit and integration tests, then the browser tests when Chromium is here.
+test: unit
+	@if [ -x $(CHROMIUM) ]; then $(MAKE) --no-print-directory e2e; \
+	else echo "make test: $(CHROMIUM) not found, browser tests not run (make e2e installs it)"; fi
+
+unit: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --ignore=tests/e2e
+
+# Browser tests: headless Debian Chromium driven by Playwright (never `playwright install`).
+e2e: install chromium
+	$(BIN)/python -m pytest -q tests/e2e
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian's chromium package for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

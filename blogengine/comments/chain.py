@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ChainResult:
+    """The chain's decision and every verdict behind it, in filter order, for the moderator."""
+
     action: Action
     verdicts: tuple[Verdict, ...]
 
@@ -21,13 +23,17 @@ class ChainResult:
 class SpamChain:
     """Runs named filters in order.
 
-    Failure policy: a filter that raises, returns something that is not a Verdict, or takes
-    longer than ``timeout`` seconds gives MODERATE with the reason, so the comment waits for
-    a person instead of being lost or published unchecked. A hung filter's thread is left
-    to finish on its own (daemon); the reader is answered in time.
+    Failure policy: a filter that raises, returns something that is not a Verdict (or a
+    Verdict whose action is not an Action), or takes longer than ``timeout`` seconds gives
+    MODERATE with the reason and the filter's configured name as source, so the comment waits
+    for a person instead of being lost or published unchecked. A hung filter's thread is left
+    to finish on its own (daemon); the reader is answered in time. Every filter runs, even
+    after a SPAM verdict, so the trail shows every opinion.
     """
 
     def __init__(self, filters: list[tuple[str, SpamFilter]], timeout: float) -> None:
+        if timeout <= 0:
+            raise ValueError("the spam-filter timeout must be a positive number of seconds")
         self.filters = filters
         self.timeout = timeout
 
@@ -47,7 +53,7 @@ class SpamChain:
     def _run_one(
         self, name: str, spam_filter: SpamFilter, draft: CommentDraft, ctx: FilterContext
     ) -> Verdict | None:
-        result: list[Verdict | None] = []
+        result: list[object] = []
         error: list[BaseException] = []
 
         def target() -> None:
@@ -70,6 +76,12 @@ class SpamChain:
             log.error("spam filter %s raised", name, exc_info=error[0])
             return Verdict(Action.MODERATE, f"filter failed: {error[0]!r}", name)
         verdict = result[0] if result else None
-        if verdict is not None and not isinstance(verdict, Verdict):
-            return Verdict(Action.MODERATE, f"filter returned {type(verdict).__name__}", name)
+        if verdict is None:
+            return None
+        if not isinstance(verdict, Verdict) or not isinstance(verdict.action, Action):
+            log.error("spam filter %s returned %r instead of a Verdict or None", name, verdict)
+            what = type(verdict).__name__
+            if isinstance(verdict, Verdict):
+                what = f"a Verdict with action {verdict.action!r}"
+            return Verdict(Action.MODERATE, f"filter returned {what}", name)
         return verdict

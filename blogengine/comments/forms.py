@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -32,7 +33,10 @@ def _web_address(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-de
     value = (field.data or "").strip()
     if not value:
         return
-    if "://" not in value:
+    has_scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) and not re.match(
+        r"^[\w.-]+:\d+(/|$)", value
+    )
+    if not has_scheme:
         value = "https://" + value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:

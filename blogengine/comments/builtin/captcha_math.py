@@ -73,13 +73,23 @@ class MathCaptcha:
             return Verdict(Action.SPAM, BROKEN, "math")
         expires_at = ctx.now + timedelta(seconds=self.ttl)
         # Claim first, right or wrong: each question allows one try, so guessing is useless.
-        if not ctx.ledger.claim(f"math:{nonce}", expires_at, ctx.submission_key):
+        # The holder binds the form's submission key to the answer given: a double click
+        # (same form, same answer) may claim again, a second guess under the same key may not.
+        holder = _holder(ctx.submission_key, answer)
+        if not ctx.ledger.claim(f"math:{nonce}", expires_at, holder):
             return Verdict(Action.SPAM, REPLAYED, "math")
         if not (
             answer.isascii() and answer.isdigit() and len(answer) <= 4
         ) or not hmac.compare_digest(digest, _digest(ctx.secret_key, nonce, int(answer))):
             return Verdict(Action.SPAM, WRONG, "math")
         return Verdict(Action.ACCEPT, "sum answered correctly", "math")
+
+
+def _holder(submission_key: str | None, answer: str) -> str | None:
+    """The ledger holder for one (form, answer) pair; None without a submission key."""
+    if not submission_key:
+        return None
+    return hashlib.sha256(f"{submission_key}\0{answer}".encode()).hexdigest()[:40]
 
 
 def _digest(secret: str, nonce: str, answer: int) -> str:

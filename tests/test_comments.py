@@ -1,0 +1,184 @@
+"""Posting a comment: every outcome either stores it once or gives every typed field back."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from blogengine.comments import get_service
+from blogengine.comments.contracts import Status, StoreError
+
+TYPED = {
+    "author": "Zoë “the reader” O'Brien",
+    "email": "zoe@example.org",
+    "website": "https://zoe.example.org/blog",
+    "body": "First line – with a dash…\nSecond line, kept.\n\n<script>alert(1)</script> & more",
+}
+
+
+def textarea(page: str) -> str:
+    match = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
+    assert match, "the page has no textarea"
+    # Browsers drop one newline right after <textarea>; WTForms writes one for that reason.
+    return html.unescape(match.group(1)).removeprefix("\r\n").removeprefix("\n")
+
+
+def input_value(page: str, name: str) -> str | None:
+    for tag in re.findall(r"<input[^>]*>", page):
+        if re.search(rf'\bname="{name}"', tag):
+            value = re.search(r'\bvalue="([^"]*)"', tag)
+            return html.unescape(value.group(1)) if value else ""
+    return None
+
+
+def assert_everything_kept(page: str, typed: dict[str, str]) -> None:
+    assert textarea(page) == typed["body"]
+    for name in ("author", "email", "website"):
+        assert input_value(page, name) == typed[name], name
+
+
+def stored(app, post_uid: str, status: Status | None = None):
+    with app.app_context():
+        return get_service().store.list_for_post(post_uid, status=status)
+
+
+def test_published_comment_redirects_to_its_anchor(app, post, poster):
+    response = poster.post(post.slug, **TYPED)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/posts/{post.slug}#comment-1")
+    page = poster.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "your comment is published" in page
+    [comment] = stored(app, post.uid)
+    assert comment.body == TYPED["body"]
+    assert comment.email == TYPED["email"]
+    assert TYPED["email"] not in page, "an email address is never shown"
+
+
+def test_wrong_captcha_keeps_every_field_and_gives_a_fresh_challenge(app, post, poster):
+    form = poster.form_for(post.slug)
+    response = poster.post(post.slug, reuse=form, captcha_answer="robot", **TYPED)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "answer to the question was not right" in page
+    assert_everything_kept(page, TYPED)
+    assert input_value(page, "submission_key") == form["submission_key"], "same key on retry"
+    assert input_value(page, "captcha_answer") in ("", None), "a fresh, empty challenge"
+    assert stored(app, post.uid, status=None) == []
+
+
+@pytest.mark.parametrize("field", ["author", "body"])
+def test_missing_required_field_names_the_problem(app, post, poster, field):
+    typed = dict(TYPED, **{field: "   "})
+    response = poster.post(post.slug, **typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    expected = "Please enter your name." if field == "author" else "Please write a comment."
+    assert expected in page
+    kept = {k: v for k, v in typed.items() if k != field}
+    for name, value in kept.items():
+        if name == "body":
+            assert textarea(page) == value
+        else:
+            assert input_value(page, name) == value
+    assert stored(app, post.uid, status=None) == []
+
+
+@pytest.mark.parametrize("app_config", [{"COMMENT_MAX_BODY": 200}])
+def test_over_long_text_is_kept_whole_with_the_limit_named(app, post, poster):
+    typed = dict(TYPED, body="word " * 100 + "\nthe end")
+    response = poster.post(post.slug, **typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Your comment is 508 characters long; the limit is 200." in page
+    assert_everything_kept(page, typed)
+
+
+def test_bad_email_and_website_are_named_and_kept(app, post, poster):
+    typed = dict(TYPED, email="not-an-address", website="javascript:alert(1)")
+    page = poster.post(post.slug, **typed).get_data(as_text=True)
+    assert "Please check the email address" in page
+    assert "web address starting with http:// or https://" in page
+    assert_everything_kept(page, typed)
+
+
+def test_double_submission_with_the_same_key_stores_one_comment(app, post, poster):
+    form = poster.form_for(post.slug)
+    first = poster.post(post.slug, reuse=form, **TYPED)
+    second = poster.post(post.slug, reuse=form, **TYPED)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(stored(app, post.uid, status=None)) == 1
+
+
+def test_same_text_with_a_new_key_is_kept_as_spam_not_dropped(app, post, poster):
+    assert poster.post(post.slug, **TYPED).status_code == 303
+    again = poster.post(post.slug, **TYPED)
+    assert again.status_code == 303
+    page = poster.client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "awaiting moderation" in page
+    comments = stored(app, post.uid, status=None)
+    assert [c.status for c in comments] == [Status.APPROVED, Status.SPAM]
+    assert comments[1].verdicts[-1].source == "duplicate"
+
+
+def test_links_verdict_holds_for_moderation_and_shows_it_to_its_author(app, post, poster):
+    body = "See https://a.example https://b.example https://c.example"
+    response = poster.post(post.slug, author="Linker", body=body)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("#your-comment")
+    page = poster.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "awaiting moderation" in page
+    assert "https://c.example" in page, "the author sees what they wrote"
+    [comment] = stored(app, post.uid, status=Status.PENDING)
+    assert "3 links" in comment.verdicts[0].reason
+    assert stored(app, post.uid) == [], "not public"
+    later = poster.client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert "https://c.example" not in later, "shown to its author once, not to everyone"
+
+
+def test_store_failure_is_a_503_that_keeps_the_text(app, post, poster, monkeypatch):
+    form = poster.form_for(post.slug)
+    with app.app_context():
+        store = get_service(app).store
+
+    def broken_add(new):
+        raise StoreError("disk on fire")
+
+    monkeypatch.setattr(store, "add", broken_add)
+    response = poster.post(post.slug, reuse=form, **TYPED)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "could not be saved" in page
+    assert_everything_kept(page, TYPED)
+    monkeypatch.undo()
+    retry = poster.post(post.slug, reuse=hidden_fields_of(page), **TYPED)
+    assert retry.status_code == 303, "the retry goes through and is not called a duplicate"
+    [comment] = stored(app, post.uid)
+    assert comment.submission_key == form["submission_key"]
+
+
+def hidden_fields_of(page: str) -> dict[str, str]:
+    from conftest import hidden_fields
+
+    return hidden_fields(page)
+
+
+@pytest.mark.parametrize("app_config", [{"COMMENTS_MODERATE_ALL": True}])
+def test_moderate_all_holds_every_comment(app, post, poster):
+    response = poster.post(post.slug, **TYPED)
+    page = poster.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "awaiting moderation" in page
+    assert [c.status for c in stored(app, post.uid, status=None)] == [Status.PENDING]
+
+
+def test_missing_csrf_token_is_a_400_that_keeps_the_text(app, post, poster):
+    form = poster.form_for(post.slug)
+    del form["csrf_token"]
+    response = poster.post(post.slug, reuse=form, **TYPED)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "security check had expired or was missing" in page
+    assert_everything_kept(page, TYPED)
+    assert stored(app, post.uid, status=None) == []
