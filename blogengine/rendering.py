@@ -76,7 +76,9 @@ def paragraphs_html(paragraphs: list[str]) -> str:
 
 def plain_excerpt(html: str, limit: int = 280) -> str:
     """The first ``limit`` characters of an HTML body as plain text, cut at a word."""
-    text = htmllib.unescape(nh3.clean(html, tags=set()))
+    # A space after each block, so paragraphs do not run together once the tags are gone.
+    spaced = re.sub(r"(</(?:p|h[1-6]|li|blockquote|pre)>|<br\s*/?>)", r"\1 ", html)
+    text = htmllib.unescape(nh3.clean(spaced, tags=set()))
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= limit:
         return text

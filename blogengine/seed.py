@@ -1,12 +1,526 @@
-"""Archive importers: parse an archived article into a post and its comments, import it once."""
+"""Archive importers: parse an archived article into a post and its comments, import it once.
+
+The archive format is a plain-text dump of an old blog page::
+
+    Title
+    Optional subtitle
+
+    photo name.jpgFirst paragraph, the image file name glued to its text.
+    Further paragraphs, one per line.
+    — Signature
+
+    11 comments on “Title
+
+      1. Author says:
+
+        Comment text, indented four spaces,
+        hard line breaks kept.
+
+Every file is parsed and validated in full (``parse_file``) before anything is written, so a
+bad file never leaves a half-imported article behind. An article is identified by its title
+(``source_key``), so importing it again, even from a renamed file, changes nothing.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
 import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .comments import get_service
+from .comments.contracts import (
+    CommentDraft,
+    CommentStore,
+    NewComment,
+    Status,
+    StoredComment,
+    StoreError,
+)
+from .extensions import db
+from .models import Post
+from .rendering import comment_html, paragraphs_html, plain_excerpt
+from .timeutil import utcnow
+
+SLUG_MAX = 80
+#: Column sizes in models.Post and the comment table, checked before writing (PostgreSQL
+#: rejects longer values, SQLite would silently keep them).
+TITLE_MAX = 500
+AUTHOR_MAX = 200
+
+_COMMENTS_HEADER = re.compile(r"^\s*(\d+)\s+comments?\s+on\s+[“\"](.*?)[”\"]?\s*$", re.IGNORECASE)
+_COMMENT_HEADER = re.compile(r"^ {0,3}(\d+)\.(?:\s+(.*?))?\s+says:\s*$")
+#: A line that starts like a comment header ("  3. ..."), with or without "says:".
+_NUMBERED_LINE = re.compile(r"^ {0,3}\d+\.(\s|$)")
+#: In the body, an indented "  3. ..." is a comment whose section header is missing (an
+#: unindented "3. ..." is an ordinary numbered paragraph).
+_INDENTED_NUMBER = re.compile(r"^ {1,3}\d+\.(\s|$)")
+_INDENT = "    "
+#: A file name glued to the text: the next character is neither a space nor a lowercase letter
+#: (so "Mr.Gifford" or "see chart.png below" are not images).
+_IMAGE = re.compile(
+    r"^(?P<name>\w[\w '()&+-]{0,250}?\.(?i:jpe?g|png|gif|webp))(?P<rest>[^\sa-z].*)$"
+)
+_SIGNATURE = re.compile(r"^(?:[—–]|--?)\s*(?P<name>[^\W\d_].{0,98})$")
+_BYLINE = re.compile(
+    r"\b(?:post|article|piece|essay|column|op-ed)\s+(?:written\s+)?(?:for|in)\s+"
+    r"(?P<publication>[A-Z][^,.;:()]*?)\s+(?:written\s+)?by\s+(?P<author>[A-Z][^,.;:()]*)"
+)
+
+
+class SeedError(Exception):
+    """A file that cannot be imported, with the line to look at: ``PATH:LINE: message``."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParsedComment:
+    """One archived comment; ``line`` is its header's line, for error messages."""
+
+    number: int
+    author: str
+    body: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    """Everything one archive file says, validated, before anything is written."""
+
+    path: str
+    title: str
+    paragraphs: list[str]
+    subtitle: str | None = None
+    author: str | None = None
+    publication: str | None = None
+    image_name: str | None = None
+    image_alt: str | None = None
+    signature: str | None = None
+    comments: list[ParsedComment] = field(default_factory=list)
+
+    @property
+    def source_key(self) -> str:
+        """Derived from the title, not the file name, so a renamed copy is the same article."""
+        normalised = " ".join(unicodedata.normalize("NFKC", self.title).casefold().split())
+        return "archive:" + hashlib.sha256(normalised.encode()).hexdigest()[:16]
+
+    @property
+    def uid(self) -> str:
+        """Deterministic, so --replace keeps the id comment stores key comments by."""
+        return uuid.uuid5(uuid.NAMESPACE_URL, "blogengine:" + self.source_key).hex
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def parse_file(path: str | Path) -> ParsedArticle:
+    """Read and parse one archive file; SeedError names the file and line of any problem."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SeedError(name, 1, f"cannot read file: {exc.strerror or exc}") from exc
+    return parse_text(name, decode(name, data))
+
+
+def decode(path: str, data: bytes) -> str:
+    """UTF-8 only (a BOM is allowed); a bad byte is reported on its own line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SeedError(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x})") from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_text(path: str, text: str) -> ParsedArticle:
+    """Parse a whole archive text; lines are numbered from 1 as an editor shows them."""
+    if not text.strip():
+        raise SeedError(path, 1, "empty file")
+    lines = text.split("\n")
+    title = lines[0].strip()
+    if not title:
+        raise SeedError(path, 1, "no title: the first line is blank")
+    _check_length(path, 1, "title", title, TITLE_MAX)
+    subtitle = lines[1].strip() if len(lines) > 1 else ""
+    body_start = 2 if subtitle and not _COMMENTS_HEADER.match(lines[1]) else 1
+    header = _find_comments_header(lines, body_start)
+    body_end = header if header is not None else len(lines)
+    body = _parse_body(path, lines, body_start, body_end)
+    comments = _parse_comments(path, lines, header) if header is not None else []
+    return _article(path, title, subtitle if body_start == 2 else None, body, comments)
+
+
+def _find_comments_header(lines: list[str], start: int) -> int | None:
+    """Index of the "N comments on “Title" line, or None when the archive has no comments."""
+    for index in range(start, len(lines)):
+        if _COMMENTS_HEADER.match(lines[index]):
+            return index
+    return None
+
+
+def _parse_body(path: str, lines: list[str], start: int, end: int) -> list[tuple[int, str]]:
+    """Non-blank lines as (line number, paragraph); a comment here means a missing header."""
+    body = []
+    for index in range(start, end):
+        line = lines[index]
+        if _INDENTED_NUMBER.match(line):
+            raise SeedError(path, index + 1, "comment found before a 'N comments on' header")
+        if line.strip():
+            body.append((index + 1, line.strip()))
+    if not body:
+        raise SeedError(path, start + 1, "no body: the article has no paragraphs")
+    return body
+
+
+def _article(
+    path: str,
+    title: str,
+    subtitle: str | None,
+    body: list[tuple[int, str]],
+    comments: list[ParsedComment],
+) -> ParsedArticle:
+    """Split the body into image, paragraphs and signature, and find the byline."""
+    paragraphs = [text for _, text in body]
+    signature = None
+    match = _SIGNATURE.match(paragraphs[-1]) if len(paragraphs) > 1 else None
+    if match:  # the pattern keeps it short, well within the column
+        signature = paragraphs.pop()
+    image_name, paragraphs[0] = _split_image(paragraphs[0])
+    byline = _BYLINE.search(paragraphs[0])
+    author = match.group("name").strip() if match else None
+    if author is None and byline:
+        author = byline.group("author").strip()
+    return ParsedArticle(
+        path=path,
+        title=title,
+        subtitle=subtitle,
+        paragraphs=paragraphs,
+        author=author[:AUTHOR_MAX] if author else None,
+        publication=byline.group("publication").strip()[:AUTHOR_MAX] if byline else None,
+        image_name=image_name,
+        image_alt=image_name.rsplit(".", 1)[0].strip() if image_name else None,
+        signature=signature,
+        comments=comments,
+    )
+
+
+def _split_image(paragraph: str) -> tuple[str | None, str]:
+    """A leading image file name glued to the text ("a b.jpgThis is") and the text after it."""
+    match = _IMAGE.match(paragraph)
+    if not match or not match.group("rest").strip():
+        return None, paragraph
+    return match.group("name"), match.group("rest").strip()
+
+
+def _parse_comments(path: str, lines: list[str], header: int) -> list[ParsedComment]:
+    """The comments after the header, numbered 1, 2, 3… and as many as the header says."""
+    match = _COMMENTS_HEADER.match(lines[header])
+    assert match is not None, "header index comes from _find_comments_header"
+    expected = int(match.group(1))
+    comments: list[ParsedComment] = []
+    current: tuple[int, int, str] | None = None  # (line number, number, author)
+    text: list[str] = []
+    for index in range(header + 1, len(lines)):
+        line = lines[index]
+        if not line.strip() or line.startswith(_INDENT):
+            if current is None and line.strip():
+                raise SeedError(path, index + 1, "comment text before any comment header")
+            text.append(line[len(_INDENT) :] if line.startswith(_INDENT) else "")
+            continue
+        next_number = current[1] + 1 if current is not None else 1
+        header_line = _comment_header(path, index + 1, line, next_number)
+        if current is not None:
+            comments.append(_comment(path, current, text))
+        current, text = header_line, []
+    if current is not None:
+        comments.append(_comment(path, current, text))
+    if len(comments) != expected:
+        raise SeedError(
+            path, header + 1, f"header says {expected} comments but {len(comments)} found"
+        )
+    return comments
+
+
+def _comment_header(path: str, line_no: int, line: str, expected: int) -> tuple[int, int, str]:
+    """Check one "  N. Author says:" line: the shape, the author and the number's order."""
+    match = _COMMENT_HEADER.match(line)
+    if match is None:
+        if _NUMBERED_LINE.match(line):
+            raise SeedError(path, line_no, "comment header without 'says:'")
+        raise SeedError(
+            path, line_no, "expected a comment header ('  N. Author says:') or indented text"
+        )
+    number, author = int(match.group(1)), (match.group(2) or "").strip()
+    if number != expected:
+        raise SeedError(path, line_no, f"comment number {number} out of order: expected {expected}")
+    if not author:
+        raise SeedError(path, line_no, f"comment {number} has no author")
+    _check_length(path, line_no, "comment author", author, AUTHOR_MAX)
+    return line_no, number, author
+
+
+def _comment(path: str, header: tuple[int, int, str], text: list[str]) -> ParsedComment:
+    """Blank lines around the text separate comments; blank lines inside it are kept."""
+    line_no, number, author = header
+    while text and not text[-1].strip():
+        text.pop()
+    while text and not text[0].strip():
+        text.pop(0)
+    if not text:
+        raise SeedError(path, line_no, f"comment {number} has no text")
+    return ParsedComment(number=number, author=author, body="\n".join(text), line=line_no)
+
+
+def _check_length(path: str, line_no: int, what: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise SeedError(path, line_no, f"{what} is {len(value)} characters, at most {limit}")
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What happened to one file, for the command's one line per file."""
+
+    article: ParsedArticle
+    action: str  # "imported", "replaced" or "skipped"
+
+    def describe(self) -> str:
+        title = self.article.title
+        if self.action == "skipped":
+            return (
+                f'skipped {self.article.path}: already imported ("{title}"), '
+                "use --replace to re-import"
+            )
+        count = len(self.article.comments)
+        noun = "comment" if count == 1 else "comments"
+        return f'{self.action} {self.article.path}: "{title}" with {count} {noun}'
+
+
+def parse_all(paths: Sequence[str | Path]) -> list[ParsedArticle]:
+    """Parse every file before anything is written; any error means none is imported."""
+    articles, errors = [], []
+    for path in paths:
+        try:
+            articles.append(parse_file(path))
+        except SeedError as exc:
+            errors.append(exc)
+    if errors:
+        raise SeedErrors(errors)
+    return articles
+
+
+class SeedErrors(Exception):
+    """Every file that failed to parse, so one run reports them all."""
+
+    def __init__(self, errors: Iterable[SeedError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def import_article(
+    article: ParsedArticle, store: CommentStore, *, replace: bool = False
+) -> ImportResult:
+    """Write one parsed article: the post, then its comments through the comment store.
+
+    The comment store may be another database or a file, so one transaction cannot span
+    both. Instead the post is committed first and, if the store fails, taken back out
+    (or, for --replace, the old post and comments are put back).
+    """
+    try:
+        existing = db.session.scalar(select(Post).where(Post.source_key == article.source_key))
+        if existing is not None and not replace:
+            return ImportResult(article, "skipped")
+        if existing is None:
+            _insert_new(article, store)
+            return ImportResult(article, "imported")
+        _replace(existing, article, store)
+        return ImportResult(article, "replaced")
+    finally:
+        # The store writes on its own connection: a read transaction left open here would
+        # keep an old SQLite snapshot, and the next article's write would be "locked".
+        db.session.close()
+
+
+def _insert_new(article: ParsedArticle, store: CommentStore) -> None:
+    post = Post(uid=article.uid, source_key=article.source_key, slug=unique_slug(article.title))
+    _fill(post, article)
+    _commit(article, lambda: db.session.add(post))
+    try:
+        store.add_many(new_comments(article, article.uid))
+    except Exception as exc:  # any failure, even a plugin's off-contract one, undoes the post
+        _commit(article, lambda: db.session.delete(post))
+        raise SeedError(article.path, 1, f"comment store failed, nothing imported: {exc}") from exc
+
+
+def _replace(post: Post, article: ParsedArticle, store: CommentStore) -> None:
+    """Same uid and slug; on a store failure the old post and comments are put back."""
+    uid = post.uid  # read now: after the commit, reading it would reopen a transaction
+    old_fields = {name: getattr(post, name) for name in _FIELDS}
+    old_comments = store.list_for_post(uid, status=None)
+    _fill(post, article)
+    _commit(article, lambda: None)
+    try:
+        store.delete_for_post(uid)
+        store.add_many(new_comments(article, uid))
+    except Exception as exc:  # as in _insert_new
+        _restore(post, old_fields, old_comments, store, article)
+        raise SeedError(article.path, 1, f"comment store failed, nothing replaced: {exc}") from exc
+
+
+def _restore(
+    post: Post,
+    fields: dict[str, object],
+    comments: list[StoredComment],
+    store: CommentStore,
+    article: ParsedArticle,
+) -> None:
+    """Best effort: the store failed once, it may fail again; the caller reports the first."""
+    uid = post.uid
+    for name, value in fields.items():
+        setattr(post, name, value)
+    _commit(article, lambda: None)
+    try:
+        store.delete_for_post(uid)
+        store.add_many([_as_new(c) for c in comments])
+    except (StoreError, SQLAlchemyError):
+        pass
+
+
+def _as_new(comment: StoredComment) -> NewComment:
+    draft = CommentDraft(
+        post_id=comment.post_id,
+        author=comment.author,
+        body=comment.body,
+        email=comment.email,
+        website=comment.website,
+        parent_id=comment.parent_id,
+        remote_addr=comment.remote_addr,
+        user_agent=comment.user_agent,
+        submission_key=comment.submission_key,
+    )
+    return NewComment(
+        draft=draft,
+        status=comment.status,
+        body_html=comment.body_html,
+        created_at=comment.created_at,
+        verdicts=comment.verdicts,
+        number=comment.number,
+    )
+
+
+_FIELDS = (
+    "title",
+    "subtitle",
+    "author",
+    "publication",
+    "image_name",
+    "image_alt",
+    "body_format",
+    "body_source",
+    "body_html",
+    "excerpt",
+    "signature",
+    "published_at",
+)
+
+
+def _fill(post: Post, article: ParsedArticle) -> None:
+    """Set every field the archive decides (not uid, slug or source_key, which are stable)."""
+    body_html = paragraphs_html(article.paragraphs)
+    post.title = article.title
+    post.subtitle = article.subtitle
+    post.author = article.author
+    post.publication = article.publication
+    post.image_name = article.image_name
+    post.image_alt = article.image_alt
+    post.body_format = "text"
+    post.body_source = "\n".join(article.paragraphs)
+    post.body_html = body_html
+    post.excerpt = plain_excerpt(body_html)
+    post.signature = article.signature
+    post.published_at = None  # the archive has no dates
+
+
+def _commit(article: ParsedArticle, change: Callable[[], None]) -> None:
+    """Apply ``change`` and commit, turning a database failure into a SeedError."""
+    try:
+        change()
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        raise SeedError(article.path, 1, f"database error: {exc}") from exc
+
+
+def new_comments(article: ParsedArticle, post_uid: str) -> list[NewComment]:
+    """Approved comments with the archive's numbers; times one second apart keep its order."""
+    base = _base_time(len(article.comments))
+    return [
+        NewComment(
+            draft=CommentDraft(post_id=post_uid, author=c.author, body=c.body),
+            status=Status.APPROVED,
+            body_html=comment_html(c.body),
+            created_at=base + timedelta(seconds=i),
+            number=c.number,
+        )
+        for i, c in enumerate(article.comments)
+    ]
+
+
+def _base_time(count: int) -> datetime:
+    """Far enough in the past that the newest imported comment is not in the future."""
+    return utcnow().replace(microsecond=0) - timedelta(seconds=count)
+
+
+def slugify(title: str) -> str:
+    """Lowercase ASCII words joined by hyphens, cut at a word within SLUG_MAX."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    if len(slug) > SLUG_MAX:
+        cut = slug[: SLUG_MAX + 1]
+        slug = (cut.rsplit("-", 1)[0] if "-" in cut else cut)[:SLUG_MAX].strip("-")
+    return slug or "post"
+
+
+def unique_slug(title: str) -> str:
+    """The title's slug, or with -2, -3… appended when another post has it."""
+    base = slugify(title)
+    taken = set(db.session.scalars(select(Post.slug).where(Post.slug.startswith(base))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+# -- the command ----------------------------------------------------------------------------
 
 
 @click.command("seed")
 @click.argument("paths", nargs=-1, required=True)
-def seed_command(paths: tuple[str, ...]) -> None:
-    """Import archived articles (placeholder until the loader lands)."""
-    raise click.ClickException("not implemented yet")
+@click.option("--replace", is_flag=True, help="Re-import articles already imported.")
+@with_appcontext
+def seed_command(paths: tuple[str, ...], replace: bool) -> None:
+    """Import archived articles (post and comments); each file at most once."""
+    try:
+        articles = parse_all(paths)
+        store = get_service().store
+        for article in articles:
+            click.echo(import_article(article, store, replace=replace).describe())
+    except (SeedError, SeedErrors) as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,98 @@
+"""Test helpers shared by every test module (import them with `from support import ...`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from blogengine import create_app
+from blogengine.extensions import db
+from blogengine.models import Post
+from blogengine.rendering import paragraphs_html
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+
+
+def make_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """The test config: its own database, a fixed secret, the deterministic CAPTCHA."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+        "COMMENTS_CAPTCHA": "fixed",
+        "SERVER_NAME": "blog.test",
+    }
+    config.update(overrides)
+    return config
+
+
+def build_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> Flask:
+    """A migrated app; instance/ is the test's own folder."""
+    from flask_migrate import upgrade
+
+    monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_config(tmp_path, **overrides))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@dataclass(frozen=True)
+class PostInfo:
+    id: int
+    uid: str
+    slug: str
+    title: str
+
+
+def make_post(title: str, slug: str, paragraphs: list[str] | None = None, **fields: Any) -> Post:
+    """Add and commit a post (needs an app context)."""
+    paragraphs = paragraphs or ["First paragraph.", "Second paragraph."]
+    post = Post(
+        title=title,
+        slug=slug,
+        body_format="text",
+        body_source="\n".join(paragraphs),
+        body_html=paragraphs_html(paragraphs),
+        excerpt=paragraphs[0],
+        **fields,
+    )
+    db.session.add(post)
+    db.session.commit()
+    return post
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The named inputs that carry a value in a page (csrf_token, submission_key, tokens)."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        if name and value:
+            fields[name.group(1)] = value.group(1).replace("&amp;", "&")
+    return fields
+
+
+class CommentPoster:
+    """Posts a comment the way a browser does: load the page, fill the form, send it."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def form_for(self, slug: str) -> dict[str, str]:
+        page = self.client.get(f"/posts/{slug}")
+        assert page.status_code == 200, page.status_code
+        return hidden_fields(page.get_data(as_text=True))
+
+    def post(self, slug: str, *, reuse: dict[str, str] | None = None, **fields: str) -> Any:
+        form = dict(reuse) if reuse is not None else self.form_for(slug)
+        form.update({"author": "Ada", "body": "A thoughtful comment.", "captcha_answer": "human"})
+        form.update(fields)
+        return self.client.post(f"/posts/{slug}/comments", data=form)
