@@ -39,7 +39,7 @@ def assert_everything_kept(page: str, typed: dict[str, str]) -> None:
         assert input_value(page, name) == typed[name], name
 
 
-def stored(app, post_uid: str, status: Status | None = None):
+def stored(app, post_uid: str, status: Status | None = Status.APPROVED):
     with app.app_context():
         return get_service().store.list_for_post(post_uid, status=status)
 
@@ -160,7 +160,7 @@ def test_store_failure_is_a_503_that_keeps_the_text(app, post, poster, monkeypat
 
 
 def hidden_fields_of(page: str) -> dict[str, str]:
-    from conftest import hidden_fields
+    from support import hidden_fields
 
     return hidden_fields(page)
 

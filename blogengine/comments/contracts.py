@@ -213,7 +213,13 @@ class CommentStore(Protocol):
         ...
 
     def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
-        """Keep all of ``news`` or none of them (archive imports)."""
+        """Keep all of ``news`` or none of them (archive imports).
+
+        Explicit ``number``s are kept as given; a number already used in that post (stored,
+        or earlier in ``news``) raises StoreError and nothing of ``news`` is kept. Comments
+        without a number are numbered after the post's highest. A submission key already
+        stored returns that comment, as in ``add``.
+        """
         ...
 
     def get(self, comment_id: str) -> StoredComment | None: ...

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
 
+BAD_WEBSITE = "Please give a web address starting with http:// or https://."
 SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 
@@ -38,9 +39,12 @@ def _web_address(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-de
     )
     if not has_scheme:
         value = "https://" + value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "Invalid IPv6 URL" for a stray "["
+        raise ValidationError(BAD_WEBSITE) from None
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        raise ValidationError("Please give a web address starting with http:// or https://.")
+        raise ValidationError(BAD_WEBSITE)
     field.data = value
 
 

@@ -154,6 +154,8 @@ class Registry:
             backend = cls(**dict(options or {}))
         except TypeError as exc:
             raise RegistryError(f"{slot} backend {name!r}: bad options: {exc}") from exc
+        except (ValueError, OSError) as exc:
+            raise RegistryError(f"{slot} backend {name!r} cannot start: {exc}") from exc
         protocol = SLOTS[slot]
         if not isinstance(backend, protocol):
             raise RegistryError(f"{slot} backend {name!r} does not implement {protocol.__name__}")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import NotFound
 
+from ..security import limit_comments
 from . import get_service
 from .contracts import CommentDraft
 from .forms import CommentForm
@@ -26,6 +28,7 @@ CSRF_PROBLEM = (
 
 
 @bp.post("/posts/<slug>/comments")
+@limit_comments  # security.py: per address, COMMENTS_RATE_LIMIT
 def post_comment(slug: str) -> Any:
     from ..blog import PENDING_SESSION_KEY, get_post_or_404, post_ref, render_post
 
@@ -80,7 +83,10 @@ def csrf_error(error: CSRFError) -> Any:
     from ..blog import get_post_or_404, render_post
 
     if request.endpoint == "comments.post_comment" and request.view_args:
-        post = get_post_or_404(request.view_args["slug"])
+        try:
+            post = get_post_or_404(request.view_args["slug"])
+        except NotFound as missing:  # raising here would be a 500: give the site's 404 page
+            return current_app.handle_user_exception(missing)
         form = CommentForm()  # filled from the request as typed; not validated
         return render_post(post, form, status=400, problem=CSRF_PROBLEM)
     log.info("CSRF failure on %s: %s", request.path, error.description)

@@ -6,17 +6,27 @@ import re
 
 from ..contracts import Action, CommentDraft, FilterContext, Verdict
 
-_LINK = re.compile(r"(?i)\b(?:https?://|www\.)|<a\s|\[url")
+# A URL with a scheme, or a bare www. address not already part of one ("http://www.x" is one).
+_URL = re.compile(r"(?i)\bhttps?://[^\s<>\"'\]\[]+|(?<![\w/.@-])www\.[^\s<>\"'\]\[]+")
+# Markup links; each usually wraps a URL too, so they only count when they outnumber URLs.
+_TAG = re.compile(r"(?i)<a\s|\[url\b")
+
+
+def count_links(text: str) -> int:
+    """How many links a reader's text holds, each counted once however it is written."""
+    return max(len(_URL.findall(text)), len(_TAG.findall(text)))
 
 
 class LinksFilter:
     """Options: ``max_links`` (more than this -> MODERATE)."""
 
     def __init__(self, *, max_links: int = 2) -> None:
+        if max_links < 0:
+            raise ValueError("max_links must be 0 or more")
         self.max_links = max_links
 
     def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
-        count = len(_LINK.findall(draft.body))
+        count = count_links(draft.body)
         if count > self.max_links:
             return Verdict(
                 Action.MODERATE,

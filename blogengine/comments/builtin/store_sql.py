@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Engine,
@@ -85,6 +85,11 @@ class SqlCommentStore:
             self._own_engine = _make_engine(url)
             _TABLE.create(self._own_engine, checkfirst=True)
 
+    def dispose(self) -> None:
+        """Close our own engine's connections (``url`` given); the app's engine is the app's."""
+        if self._own_engine is not None:
+            self._own_engine.dispose()
+
     @property
     def engine(self) -> Engine:
         """The engine in use: our own (``url`` given) or the app's (needs an app context)."""
@@ -116,7 +121,15 @@ class SqlCommentStore:
                 return _to_comment(earlier)
         self._lock_post(session, draft.post_id)
         number = new.number
-        if number is None:
+        if number is not None:
+            taken = session.scalar(
+                select(CommentRow.id).where(
+                    CommentRow.post_id == draft.post_id, CommentRow.number == number
+                )
+            )
+            if taken is not None:
+                raise StoreError(f"post {draft.post_id} already has a comment number {number}")
+        else:
             number = (
                 session.scalar(
                     select(func.coalesce(func.max(CommentRow.number), 0)).where(
@@ -138,7 +151,7 @@ class SqlCommentStore:
             remote_addr=draft.remote_addr,
             user_agent=draft.user_agent,
             submission_key=draft.submission_key or None,
-            created_at=new.created_at,
+            created_at=_utc(new.created_at),
             status=new.status.value,
             verdicts=json.dumps([v.to_dict() for v in new.verdicts]),
         )
@@ -273,6 +286,13 @@ def _make_engine(url: str) -> Engine:
 
         tune_sqlite(engine, 30)
     return engine
+
+
+def _utc(when: datetime) -> datetime:
+    """Aware UTC, as the contract promises back; a naive time is the caller's mistake."""
+    if when.tzinfo is None:
+        raise StoreError("naive created_at given; comments keep aware UTC times only")
+    return when.astimezone(UTC)
 
 
 def _to_comment(row: CommentRow) -> StoredComment:

@@ -1,0 +1,406 @@
+"""The `jsonl` comment store: comments as one plain, append-only JSON-lines file.
+
+The worked example of a plugin file: it imports only ``blogengine.comments.contracts`` and
+the standard library, and ``register(registry)`` names it. Choose it with
+``COMMENTS_STORE = "jsonl"`` and ``COMMENTS_STORE_OPTIONS = {"jsonl": {"path": "..."}}``.
+
+The file (option ``path``, default ``comments.jsonl``; a relative path is resolved against
+the instance folder: ``BLOGENGINE_INSTANCE_PATH`` if set, else the project's ``instance/``)
+is UTF-8, one JSON object per line, never rewritten, only appended to::
+
+    {"op": "add", "id": "…", "post_id": "…", "number": 1, "author": "Ada", "body": "…",
+     "body_html": "…", "created_at": "2026-01-02T03:04:05+00:00", "status": "approved",
+     "email": null, "website": null, "parent_id": null, "remote_addr": "203.0.113.9",
+     "user_agent": "…", "submission_key": "…", "verdicts": [{"action", "reason", "source"}]}
+    {"op": "status", "id": "…", "status": "spam"}
+    {"op": "delete", "id": "…"}
+
+(each on one line). The comments are what replaying the lines in order leaves. Lines added
+by one ``add_many`` also carry ``"batch": "<id>", "size": n`` and count only when all n are
+there, so an import is all or nothing even across a crash. To read comments with other
+tools, replay the same way; ``grep '"op": "add"'`` gives every comment ever written.
+
+Several processes may share the file: writers hold an exclusive ``flock`` while they read
+the tail, number and append (so numbers in a post are unique and gapless); readers hold a
+shared one while they read what was appended since they last looked (size and inode tell).
+Each write is one ``write`` followed by ``fsync``. A torn last line, left by a crash in the
+middle of a write, is ignored and logged; the next writer cuts it off.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from blogengine.comments.contracts import (
+    NewComment,
+    Status,
+    StoredComment,
+    StoreError,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+
+PROJECT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+def instance_folder() -> Path:
+    """Where relative paths live; a backend gets no app, so the same rule as the app's."""
+    override = os.environ.get("BLOGENGINE_INSTANCE_PATH")
+    return Path(override).resolve() if override else PROJECT_INSTANCE
+
+
+class JsonlCommentStore:
+    """Comments in an append-only JSON-lines file. Options: ``path``."""
+
+    def __init__(self, *, path: str | os.PathLike[str] = "comments.jsonl") -> None:
+        resolved = Path(path).expanduser()
+        if not resolved.is_absolute():
+            resolved = instance_folder() / resolved
+        self.path = resolved
+        self._mutex = threading.RLock()  # one thread at a time per process; flock for the rest
+        self._comments: dict[str, StoredComment] = {}
+        self._by_post: dict[str, dict[str, StoredComment]] = {}
+        self._by_key: dict[str, str] = {}
+        self._inode: int | None = None
+        self._offset = 0  # bytes replayed: always the end of a complete line
+        self._warned: tuple[int, int] | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._locked(fcntl.LOCK_EX) as fd:
+                self._refresh(fd)
+        except OSError as exc:
+            raise StoreError(f"comment file {self.path} cannot be opened: {exc}") from exc
+
+    # -- writing ------------------------------------------------------------------------
+    def add(self, new: NewComment) -> StoredComment:
+        return self.add_many([new])[0]
+
+    def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
+        if not news:
+            return []
+        with self._writing() as fd:
+            results: list[StoredComment] = []
+            records: list[dict[str, Any]] = []
+            pending: dict[str, StoredComment] = {}  # by submission key, within this batch
+            used: dict[str, set[int]] = {}  # numbers taken in this batch, per post
+            for new in news:
+                key = new.draft.submission_key
+                if key and (key in self._by_key or key in pending):
+                    earlier = pending.get(key) or self._comments[self._by_key[key]]
+                    results.append(earlier)
+                    continue
+                post_id = new.draft.post_id
+                taken = used.setdefault(
+                    post_id, {c.number for c in self._by_post.get(post_id, {}).values()}
+                )
+                number = new.number
+                if number is None:
+                    number = max(taken, default=0) + 1
+                elif number in taken:
+                    raise StoreError(f"post {post_id} already has a comment number {number}")
+                taken.add(number)
+                comment = _new_stored(new, number)
+                if key:
+                    pending[key] = comment
+                results.append(comment)
+                records.append(_add_record(comment))
+            self._append(fd, records)
+        return results
+
+    def set_status(self, comment_id: str, status: Status) -> StoredComment:
+        with self._writing() as fd:
+            if comment_id not in self._comments:
+                raise KeyError(comment_id)
+            self._append(fd, [{"op": "status", "id": comment_id, "status": status.value}])
+            return self._comments[comment_id]
+
+    def delete(self, comment_id: str) -> None:
+        with self._writing() as fd:
+            if comment_id not in self._comments:
+                raise KeyError(comment_id)
+            self._append(fd, [{"op": "delete", "id": comment_id}])
+
+    def delete_for_post(self, post_id: str) -> int:
+        with self._writing() as fd:
+            ids = sorted(self._by_post.get(post_id, {}))
+            if ids:
+                self._append(fd, [{"op": "delete", "id": i} for i in ids])
+            return len(ids)
+
+    # -- reading ------------------------------------------------------------------------
+    def get(self, comment_id: str) -> StoredComment | None:
+        with self._reading():
+            return self._comments.get(comment_id)
+
+    def list_for_post(
+        self,
+        post_id: str,
+        status: Status | None = Status.APPROVED,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredComment]:
+        with self._reading():
+            found = [
+                c
+                for c in self._by_post.get(post_id, {}).values()
+                if status is None or c.status is status
+            ]
+        found.sort(key=lambda c: c.number)
+        return found[offset : None if limit is None else offset + limit]
+
+    def count_for_posts(
+        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+    ) -> dict[str, int]:
+        with self._reading():
+            return {
+                post_id: sum(
+                    1 for c in self._by_post.get(post_id, {}).values() if c.status is status
+                )
+                for post_id in post_ids
+            }
+
+    def list_by_status(
+        self, status: Status, offset: int = 0, limit: int | None = None
+    ) -> list[StoredComment]:
+        with self._reading():
+            found = [c for c in self._comments.values() if c.status is status]
+        found.sort(key=lambda c: (c.created_at, c.number), reverse=True)
+        return found[offset : None if limit is None else offset + limit]
+
+    def find_by_submission_key(self, key: str) -> StoredComment | None:
+        with self._reading():
+            comment_id = self._by_key.get(key) if key else None
+            return self._comments.get(comment_id) if comment_id else None
+
+    def count_recent(self, remote_addr: str, since: datetime) -> int:
+        with self._reading():
+            return sum(
+                1
+                for c in self._comments.values()
+                if c.remote_addr == remote_addr and c.created_at >= since
+            )
+
+    def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
+        with self._reading():
+            found = [c for c in self._by_post.get(post_id, {}).values() if c.created_at >= since]
+        return sorted(found, key=lambda c: c.number)
+
+    # -- the file -----------------------------------------------------------------------
+    @contextmanager
+    def _locked(self, mode: int) -> Iterator[int]:
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, mode)
+            yield fd
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    @contextmanager
+    def _writing(self) -> Iterator[int]:
+        """Exclusive lock, caught up with the file, torn tail cut off; OSError -> StoreError."""
+        with self._mutex:
+            try:
+                with self._locked(fcntl.LOCK_EX) as fd:
+                    self._refresh(fd)
+                    if os.fstat(fd).st_size > self._offset:
+                        log.warning(
+                            "comment file %s: cutting off an incomplete tail at byte %d",
+                            self.path,
+                            self._offset,
+                        )
+                        os.ftruncate(fd, self._offset)
+                        os.fsync(fd)
+                    yield fd
+            except OSError as exc:
+                raise StoreError(f"could not write comment file {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Caught up with the file (a shared lock only if it changed); OSError -> StoreError."""
+        with self._mutex:
+            try:
+                stat = os.stat(self.path)
+                if stat.st_ino != self._inode or stat.st_size != self._offset:
+                    with self._locked(fcntl.LOCK_SH) as fd:
+                        self._refresh(fd)
+            except OSError as exc:
+                raise StoreError(f"could not read comment file {self.path}: {exc}") from exc
+            yield
+
+    def _append(self, fd: int, records: list[dict[str, Any]]) -> None:
+        """One write and one fsync for all ``records``, then the index learns them.
+
+        Several records are marked as one batch, so a crash in the middle keeps none of them.
+        """
+        if not records:
+            return
+        if len(records) > 1:
+            batch = uuid.uuid4().hex
+            records = [{**r, "batch": batch, "size": len(records)} for r in records]
+        data = b"".join(
+            json.dumps(r, ensure_ascii=False, separators=(", ", ": ")).encode() + b"\n"
+            for r in records
+        )
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+        for record in records:
+            self._apply(record)
+        self._offset += len(data)
+
+    def _refresh(self, fd: int) -> None:
+        """Replay what was appended since last time; everything if the file was replaced."""
+        stat = os.fstat(fd)
+        if stat.st_ino != self._inode or stat.st_size < self._offset:
+            self._comments.clear()
+            self._by_post.clear()
+            self._by_key.clear()
+            self._inode, self._offset = stat.st_ino, 0
+        if stat.st_size == self._offset:
+            return
+        data = os.pread(fd, stat.st_size - self._offset, self._offset)
+        consumed = 0
+        batch: list[dict[str, Any]] = []
+        batch_start = 0
+        while consumed < len(data):
+            end = data.find(b"\n", consumed)
+            if end < 0:
+                break  # torn last line: a crash in the middle of a write
+            raw = data[consumed : end + 1]
+            consumed = end + 1
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+            except ValueError as exc:
+                log.error("comment file %s: skipping a bad line (%s): %.80r", self.path, exc, raw)
+                continue
+            if "batch" not in record:
+                self._apply(record)
+                continue
+            if not batch or batch[0].get("batch") != record["batch"]:
+                if batch:
+                    log.error("comment file %s: skipping an incomplete batch", self.path)
+                batch, batch_start = [], consumed - len(raw)
+            batch.append(record)
+            if len(batch) == record.get("size"):
+                for item in batch:
+                    self._apply(item)
+                batch = []
+        if batch:
+            consumed = batch_start  # an import cut short: none of it counts
+        self._offset += consumed
+        if self._offset < stat.st_size and self._warned != (stat.st_ino, stat.st_size):
+            self._warned = (stat.st_ino, stat.st_size)
+            log.warning(
+                "comment file %s: ignoring %d bytes of incomplete writing at the end",
+                self.path,
+                stat.st_size - self._offset,
+            )
+
+    def _apply(self, record: dict[str, Any]) -> None:
+        op = record.get("op")
+        try:
+            if op == "add":
+                self._put(_from_record(record))
+            elif op == "status" and record["id"] in self._comments:
+                old = self._comments[record["id"]]
+                self._put(replace(old, status=Status(record["status"])))
+            elif op == "delete" and record["id"] in self._comments:
+                gone = self._comments.pop(record["id"])
+                self._by_post.get(gone.post_id, {}).pop(gone.id, None)
+                if gone.submission_key:
+                    self._by_key.pop(gone.submission_key, None)
+            elif op not in ("add", "status", "delete"):
+                log.error("comment file %s: skipping unknown op %r", self.path, op)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("comment file %s: skipping a bad %s line: %r", self.path, op, exc)
+
+    def _put(self, comment: StoredComment) -> None:
+        self._comments[comment.id] = comment
+        self._by_post.setdefault(comment.post_id, {})[comment.id] = comment
+        if comment.submission_key:
+            self._by_key[comment.submission_key] = comment.id
+
+
+def _new_stored(new: NewComment, number: int) -> StoredComment:
+    draft = new.draft
+    if new.created_at.tzinfo is None:
+        raise StoreError("naive created_at given; comments keep aware UTC times only")
+    return StoredComment(
+        id=uuid.uuid4().hex,
+        post_id=draft.post_id,
+        number=number,
+        author=draft.author,
+        body=draft.body,
+        body_html=new.body_html,
+        created_at=new.created_at.astimezone(UTC),
+        status=new.status,
+        email=draft.email,
+        website=draft.website,
+        parent_id=draft.parent_id,
+        remote_addr=draft.remote_addr,
+        user_agent=draft.user_agent,
+        submission_key=draft.submission_key or None,
+        verdicts=new.verdicts,
+    )
+
+
+_FIELDS = (
+    "id",
+    "post_id",
+    "number",
+    "author",
+    "body",
+    "body_html",
+    "email",
+    "website",
+    "parent_id",
+    "remote_addr",
+    "user_agent",
+    "submission_key",
+)
+
+_REQUIRED = frozenset(["id", "post_id", "number", "author", "body", "body_html"])
+
+
+def _add_record(comment: StoredComment) -> dict[str, Any]:
+    record: dict[str, Any] = {"op": "add"}
+    record.update({name: getattr(comment, name) for name in _FIELDS})
+    record["created_at"] = comment.created_at.isoformat()
+    record["status"] = comment.status.value
+    record["verdicts"] = [v.to_dict() for v in comment.verdicts]
+    return record
+
+
+def _from_record(record: dict[str, Any]) -> StoredComment:
+    created_at = datetime.fromisoformat(record["created_at"])
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return StoredComment(
+        **{name: record[name] if name in _REQUIRED else record.get(name) for name in _FIELDS},
+        created_at=created_at.astimezone(UTC),
+        status=Status(record["status"]),
+        verdicts=tuple(Verdict.from_dict(v) for v in record.get("verdicts") or ()),
+    )
+
+
+def register(registry: Any) -> None:
+    """Called by blogengine with the registry when it loads the plugins folder."""
+    registry.register_store("jsonl", JsonlCommentStore)

@@ -1,0 +1,232 @@
+"""The built-in spam filters: honeypot, links, duplicate and blocklist."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from support import make_config
+
+from blogengine import create_app
+from blogengine.comments.builtin.filter_blocklist import Blocklist, BlocklistFilter
+from blogengine.comments.builtin.filter_duplicate import DuplicateFilter
+from blogengine.comments.builtin.filter_honeypot import HoneypotFilter
+from blogengine.comments.builtin.filter_links import LinksFilter, count_links
+from blogengine.comments.contracts import (
+    Action,
+    CommentDraft,
+    FilterContext,
+    FormFieldsProvider,
+    PostRef,
+    SpamFilter,
+    Status,
+)
+from blogengine.comments.registry import COMMENT_STORES
+from blogengine.config import PROJECT_ROOT
+from blogengine.testing import T0, new_comment, plugin_backend
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> FilterContext:
+    jsonl = plugin_backend(PROJECT_ROOT / "plugins", COMMENT_STORES, "jsonl")
+    store = jsonl(path=tmp_path / "comments.jsonl")
+    return FilterContext(now=T0, post=PostRef("post-a", "A post"), store=store)
+
+
+def draft(body: str = "A fine comment.", **fields: object) -> CommentDraft:
+    return CommentDraft(post_id="post-a", author="Ada", body=body, **fields)  # type: ignore[arg-type]
+
+
+def test_builtins_keep_the_protocol(tmp_path: Path) -> None:
+    (tmp_path / "list.txt").write_text("")
+    for spam_filter in (
+        HoneypotFilter(),
+        LinksFilter(),
+        DuplicateFilter(),
+        BlocklistFilter(path=str(tmp_path / "list.txt")),
+    ):
+        assert isinstance(spam_filter, SpamFilter)
+
+
+class TestHoneypot:
+    def test_empty_field_has_no_opinion(self, ctx: FilterContext) -> None:
+        assert HoneypotFilter().check(draft(fields={"homepage_url": "  "}), ctx) is None
+        assert HoneypotFilter().check(draft(), ctx) is None
+
+    def test_filled_field_is_spam(self, ctx: FilterContext) -> None:
+        verdict = HoneypotFilter(field="hp").check(draft(fields={"hp": "http://x"}), ctx)
+        assert verdict is not None and verdict.action is Action.SPAM
+        assert "'hp'" in verdict.reason and verdict.source == "honeypot"
+
+    def test_adds_its_field_to_the_form(self) -> None:
+        honeypot = HoneypotFilter(field="hp")
+        assert isinstance(honeypot, FormFieldsProvider)
+        html = honeypot.form_fields()
+        assert 'name="hp"' in html and 'tabindex="-1"' in html and "aria-hidden" in html
+
+
+class TestLinks:
+    @pytest.mark.parametrize(
+        ("text", "count"),
+        [
+            ("no links here", 0),
+            ("see http://www.example.com/page", 1),
+            ('<a href="https://a.example">a</a>', 1),
+            ("www.a.example, https://b.example/x and http://c.example", 3),
+            ("[url=http://a.example]a[/url] [url]http://b.example[/url]", 2),
+            ("write to me@www.example.com", 0),
+        ],
+    )
+    def test_counts_each_link_once(self, text: str, count: int) -> None:
+        assert count_links(text) == count
+
+    def test_more_than_max_links_is_moderated(self, ctx: FilterContext) -> None:
+        links = LinksFilter(max_links=2)
+        assert links.check(draft("http://a.example http://b.example"), ctx) is None
+        verdict = links.check(draft("http://a.example http://b.example www.c.example"), ctx)
+        assert verdict is not None and verdict.action is Action.MODERATE
+        assert verdict.reason == "3 links (more than 2) in the comment"
+
+    def test_negative_max_links_fails_at_start_up(self) -> None:
+        with pytest.raises(ValueError):
+            LinksFilter(max_links=-1)
+
+
+class TestDuplicate:
+    def test_same_text_on_same_post_is_spam(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body="Great  post!", created_at=T0 - timedelta(hours=1)))
+        verdict = DuplicateFilter().check(draft("great post!\n"), ctx)
+        assert verdict is not None and verdict.action is Action.SPAM
+        assert verdict.reason == "same text as comment 1 on this post"
+
+    def test_other_text_or_other_post_is_fine(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body="Great post!", created_at=T0))
+        ctx.store.add(new_comment("post-b", body="Something else", created_at=T0))
+        assert DuplicateFilter().check(draft("Another thought"), ctx) is None
+        assert DuplicateFilter().check(draft("Something else"), ctx) is None
+
+    def test_outside_the_window_is_fine(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body="Great post!", created_at=T0 - timedelta(hours=2)))
+        assert DuplicateFilter(window=3600).check(draft("Great post!"), ctx) is None
+        assert DuplicateFilter(window=3 * 3600).check(draft("Great post!"), ctx) is not None
+
+    def test_retry_with_same_submission_key_is_not_a_duplicate(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body="Great post!", submission_key="form-1", created_at=T0))
+        assert DuplicateFilter().check(draft("Great post!", submission_key="form-1"), ctx) is None
+        other = DuplicateFilter().check(draft("Great post!", submission_key="form-2"), ctx)
+        assert other is not None and other.action is Action.SPAM
+
+    def test_deleted_comments_are_ignored(self, ctx: FilterContext) -> None:
+        soft = ctx.store.add(new_comment(body="Great post!", created_at=T0))
+        ctx.store.set_status(soft.id, Status.DELETED)
+        assert DuplicateFilter().check(draft("Great post!"), ctx) is None
+        hard = ctx.store.add(new_comment(body="Other words", created_at=T0))
+        ctx.store.delete(hard.id)
+        assert DuplicateFilter().check(draft("Other words"), ctx) is None
+
+
+BLOCKLIST = """\
+# spam we have seen
+ip:203.0.113.
+ip:2001:DB8:
+email:bad@example.com
+email:@spam.example
+cheap pills
+Casino
+"""
+
+
+class TestBlocklist:
+    @pytest.fixture
+    def path(self, tmp_path: Path) -> Path:
+        path = tmp_path / "blocklist.txt"
+        path.write_text(BLOCKLIST)
+        return path
+
+    @pytest.mark.parametrize(
+        ("fields", "entry"),
+        [
+            ({"remote_addr": "203.0.113.77"}, "ip:203.0.113."),
+            ({"remote_addr": "2001:db8::5"}, "ip:2001:db8:"),
+            ({"email": "Bad@Example.com"}, "email:bad@example.com"),
+            ({"email": "x@spam.example"}, "email:@spam.example"),
+            ({"email": "x@mail.spam.example"}, "email:@spam.example"),
+            ({"body": "Buy CHEAP   pills now"}, "cheap pills"),
+            ({"author": "casino king"}, "Casino"),
+            ({"website": "http://best-casino.example"}, "Casino"),
+        ],
+    )
+    def test_matches_are_spam_with_the_entry(
+        self, path: Path, ctx: FilterContext, fields: dict[str, str], entry: str
+    ) -> None:
+        verdict = BlocklistFilter(path=str(path)).check(replace(draft(), **fields), ctx)
+        assert verdict is not None and verdict.action is Action.SPAM
+        assert verdict.reason == f"matched blocklist entry {entry!r}"
+        assert verdict.source == "blocklist"
+
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"remote_addr": "203.0.114.1"},
+            {"remote_addr": "10.203.0.113"},
+            {"email": "good@example.com"},
+            {"email": "x@notspam.example"},
+            {"body": "casinos and pills, but not cheap ones"},
+            {"body": "# spam we have seen"},
+        ],
+    )
+    def test_non_matches_have_no_opinion(
+        self, path: Path, ctx: FilterContext, fields: dict[str, str]
+    ) -> None:
+        assert BlocklistFilter(path=str(path)).check(replace(draft(), **fields), ctx) is None
+
+    def test_reloads_when_the_file_changes(self, path: Path, ctx: FilterContext) -> None:
+        blocklist = BlocklistFilter(path=str(path))
+        assert blocklist.check(draft("a lovely widget"), ctx) is None
+        path.write_text(BLOCKLIST + "widget\n")
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        verdict = blocklist.check(draft("a lovely widget"), ctx)
+        assert verdict is not None and "widget" in verdict.reason
+
+    def test_file_vanishing_keeps_the_last_list(self, path: Path, ctx: FilterContext) -> None:
+        blocklist = BlocklistFilter(path=str(path))
+        path.unlink()
+        assert blocklist.check(draft("cheap pills"), ctx) is not None
+
+    def test_relative_path_is_in_the_instance_folder(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctx: FilterContext
+    ) -> None:
+        (tmp_path / "inst").mkdir()
+        (tmp_path / "inst" / "words.txt").write_text("forbidden\n")
+        monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "inst"))
+        blocklist = BlocklistFilter(path="words.txt")
+        assert blocklist.path == (tmp_path / "inst" / "words.txt").resolve()
+        assert blocklist.check(draft("a forbidden word"), ctx) is not None
+
+    def test_missing_file_stops_start_up_clearly(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "instance"))
+        config = make_config(tmp_path, COMMENTS_SPAM_FILTERS=["blocklist"])
+        with pytest.raises(Exception, match=r"blocklist file .*blocklist\.txt cannot be read"):
+            create_app(config)
+
+    def test_configured_in_the_app(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        (tmp_path / "instance").mkdir()
+        (tmp_path / "instance" / "blocklist.txt").write_text("ip:198.51.100.\n")
+        monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "instance"))
+        app: Flask = create_app(make_config(tmp_path, COMMENTS_SPAM_FILTERS=["blocklist"]))
+        from blogengine.comments import get_service
+
+        [(name, spam_filter)] = get_service(app).chain.filters
+        assert name == "blocklist" and isinstance(spam_filter, BlocklistFilter)
+
+    def test_parse_ignores_comments_and_blanks(self) -> None:
+        parsed = Blocklist.parse("# only a comment\n\n   \nword\n")
+        assert [entry for entry, _ in parsed.phrases] == ["word"]
+        assert parsed.ip_prefixes == () and not parsed.emails and parsed.domains == ()

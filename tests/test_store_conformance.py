@@ -1,0 +1,167 @@
+"""Every comment store we ship passes blogengine.testing.StorageContract."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from blogengine.comments import get_service
+from blogengine.comments.builtin.store_sql import SqlCommentStore
+from blogengine.comments.contracts import CommentStore, Status
+from blogengine.comments.registry import COMMENT_STORES
+from blogengine.config import PROJECT_ROOT
+from blogengine.testing import StorageContract, new_comment, plugin_backend
+
+POSTGRES_URL = os.environ.get("BLOGENGINE_TEST_POSTGRES_URL")
+
+
+def jsonl_store_class() -> type:
+    """The jsonl store as a site gets it: from the plugins folder, through the registry."""
+    return plugin_backend(PROJECT_ROOT / "plugins", COMMENT_STORES, "jsonl")
+
+
+class TestSqlOnSqlite(StorageContract):
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {"COMMENTS_STORE": "sql"}
+
+    @pytest.fixture
+    def store(self, app: Flask) -> Iterator[CommentStore]:
+        with app.app_context():
+            store = get_service().store
+            assert isinstance(store, SqlCommentStore)
+            yield store
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="set BLOGENGINE_TEST_POSTGRES_URL=postgresql://user@host/db to test the sql store on "
+    "PostgreSQL",
+)
+class TestSqlOnPostgres(StorageContract):
+    @pytest.fixture
+    def store(self) -> Iterator[CommentStore]:
+        """A store in a schema of its own, dropped afterwards: every test starts empty."""
+        import psycopg
+
+        assert POSTGRES_URL is not None
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        sep = "&" if "?" in POSTGRES_URL else "?"
+        store = SqlCommentStore(url=f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
+        try:
+            yield store
+        finally:
+            store.dispose()
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class TestJsonl(StorageContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> CommentStore:
+        return jsonl_store_class()(path=tmp_path / "comments.jsonl")
+
+
+# -- the jsonl store's own promises ------------------------------------------------------------
+def _add_in_other_process(path: str, count: int, start: Any) -> None:
+    store = jsonl_store_class()(path=path)
+    start.wait()
+    for i in range(count):
+        store.add(new_comment(body=f"from the other process {i}"))
+
+
+def test_jsonl_two_processes_number_without_gaps(tmp_path: Path) -> None:
+    path = tmp_path / "comments.jsonl"
+    store = jsonl_store_class()(path=path)
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(2)
+    other = ctx.Process(target=_add_in_other_process, args=(str(path), 50, start))
+    other.start()
+    start.wait()
+    for i in range(50):
+        store.add(new_comment(body=f"from this process {i}"))
+    other.join(60)
+    assert other.exitcode == 0
+    comments = store.list_for_post("post-a", None)
+    assert sorted(c.number for c in comments) == list(range(1, 101))
+    assert sum(c.body.startswith("from the other") for c in comments) == 50
+    # A store opened afterwards replays the same state from the file alone.
+    again = jsonl_store_class()(path=path)
+    assert again.list_for_post("post-a", None) == comments
+
+
+def test_jsonl_sees_other_writers_changes(tmp_path: Path) -> None:
+    path = tmp_path / "comments.jsonl"
+    one, two = jsonl_store_class()(path=path), jsonl_store_class()(path=path)
+    added = one.add(new_comment())
+    assert two.get(added.id) == added
+    two.delete(added.id)
+    assert one.get(added.id) is None
+    assert one.add(new_comment()).number == 1
+
+
+def test_jsonl_torn_last_line_is_ignored_and_repaired(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "comments.jsonl"
+    store = jsonl_store_class()(path=path)
+    kept = store.add(new_comment(body="kept"))
+    with path.open("ab") as f:
+        f.write(b'{"op": "add", "id": "torn", "post_id": "post-a", "num')
+    reader = jsonl_store_class()(path=path)
+    assert reader.list_for_post("post-a", None) == [kept]
+    assert "incomplete" in caplog.text
+    after = reader.add(new_comment(body="after the crash"))
+    assert after.number == 2
+    assert path.read_bytes().count(b"torn") == 0
+    assert [c.body for c in store.list_for_post("post-a")] == ["kept", "after the crash"]
+
+
+def test_jsonl_half_written_batch_keeps_none(tmp_path: Path) -> None:
+    path = tmp_path / "comments.jsonl"
+    store = jsonl_store_class()(path=path)
+    store.add_many([new_comment(body="one"), new_comment(body="two")])
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 2
+    path.write_bytes(lines[0])  # the crash came after the first line of the batch
+    reader = jsonl_store_class()(path=path)
+    assert reader.list_for_post("post-a", None) == []
+
+
+def test_jsonl_file_is_plain_lines(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "comments.jsonl"
+    store = jsonl_store_class()(path=path)
+    added = store.add(new_comment(body="hello"))
+    store.set_status(added.id, Status.SPAM)
+    ops = [json.loads(line)["op"] for line in path.read_text().splitlines()]
+    assert ops == ["add", "status"]
+
+
+def test_jsonl_relative_path_is_in_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "inst"))
+    store = jsonl_store_class()(path="sub/c.jsonl")
+    store.add(new_comment())
+    assert (tmp_path / "inst" / "sub" / "c.jsonl").is_file()
+
+
+def test_jsonl_unwritable_file_is_store_error(tmp_path: Path) -> None:
+    from blogengine.comments.contracts import StoreError
+
+    folder = tmp_path / "a-file"
+    folder.write_text("not a folder")
+    with pytest.raises(StoreError):
+        jsonl_store_class()(path=folder / "comments.jsonl")
