@@ -1,0 +1,454 @@
+"""The owner's commands, run through Flask's CLI runner (and once through the console script)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from support import make_post
+
+from blogengine.comments import get_service
+from blogengine.comments.contracts import (
+    Action,
+    CommentDraft,
+    NewComment,
+    Status,
+    StoredComment,
+    Verdict,
+)
+from blogengine.extensions import db
+from blogengine.models import Post, User
+
+LEARNER_PLUGIN = """
+class Learner:
+    \"\"\"Remembers what the moderator decided, as a learning filter would.\"\"\"
+
+    def __init__(self):
+        self.learned = []
+
+    def check(self, draft, ctx):
+        return None
+
+    def learn(self, comment, is_spam):
+        self.learned.append((comment.id, is_spam))
+
+
+def register(registry):
+    registry.register_spam_filter("learner", Learner)
+"""
+
+
+@pytest.fixture
+def app_config(tmp_path: Path) -> dict[str, Any]:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "learner.py").write_text(LEARNER_PLUGIN)
+    return {
+        "PLUGINS_FOLDER": str(plugins),
+        "COMMENTS_SPAM_FILTERS": ["honeypot", "links", "learner"],
+    }
+
+
+def invoke(runner: FlaskCliRunner, *args: str, **kwargs: Any) -> Any:
+    """Run a command; the result, whatever its exit code (tests check it)."""
+    return runner.invoke(args=list(args), **kwargs)
+
+
+def ok(runner: FlaskCliRunner, *args: str, **kwargs: Any) -> str:
+    result = invoke(runner, *args, **kwargs)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def rows(output: str) -> list[dict[str, str]]:
+    """A table's rows cut at the header's column starts, which also checks the alignment."""
+    lines = output.splitlines()
+    header = lines[0]
+    starts = [m.start() for m in re.finditer(r"\S+(?: \S+)*", header)]
+    names = [header[s:e].strip() for s, e in zip(starts, [*starts[1:], None], strict=True)]
+    table = []
+    for line in lines[1:]:
+        if not line.strip():
+            break
+        for start in starts[1:]:
+            assert line[start - 2 : start] == "  ", f"column not aligned at {start}: {line!r}"
+        cells = [line[s:e].strip() for s, e in zip(starts, [*starts[1:], None], strict=True)]
+        table.append(dict(zip(names, cells, strict=True)))
+    return table
+
+
+def add_comment(
+    app: Flask,
+    post_uid: str,
+    body: str = "A comment.",
+    *,
+    author: str = "Ada",
+    status: Status = Status.PENDING,
+    verdicts: tuple[Verdict, ...] = (),
+    minutes_ago: int = 0,
+) -> StoredComment:
+    with app.app_context():
+        return get_service().store.add(
+            NewComment(
+                draft=CommentDraft(post_id=post_uid, author=author, body=body),
+                status=status,
+                body_html=f"<p>{body}</p>",
+                created_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+                verdicts=verdicts,
+            )
+        )
+
+
+def stored(app: Flask, comment_id: str) -> StoredComment | None:
+    with app.app_context():
+        return get_service().store.get(comment_id)
+
+
+def learned(app: Flask) -> list[tuple[str, bool]]:
+    with app.app_context():
+        return dict(get_service().chain.filters)["learner"].learned  # type: ignore[attr-defined]
+
+
+# -- blogengine plugins ------------------------------------------------------------------
+def test_plugins_lists_every_backend_its_origin_and_whether_active(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    output = ok(runner, "plugins")
+    table = {(r["SLOT"], r["NAME"]): r for r in rows(output)}
+    assert table["captcha", "fixed"]["ACTIVE"] == "yes"
+    assert table["captcha", "math"]["ACTIVE"] == "no"
+    assert table["captcha", "none"]["ORIGIN"] == "built-in"
+    assert table["spam filter", "honeypot"]["ACTIVE"] == "yes, #1"
+    assert table["spam filter", "links"]["ACTIVE"] == "yes, #2"
+    assert table["spam filter", "learner"]["ACTIVE"] == "yes, #3"
+    assert table["spam filter", "duplicate"]["ACTIVE"] == "no"
+    assert table["spam filter", "learner"]["ORIGIN"] == (
+        f"plugin file {tmp_path / 'plugins' / 'learner.py'}"
+    )
+    assert table["store", "sql"] == {
+        "SLOT": "store",
+        "NAME": "sql",
+        "ACTIVE": "yes",
+        "ORIGIN": "built-in",
+    }
+    slots = [r["SLOT"] for r in rows(output)]
+    assert slots == sorted(slots, key=["captcha", "spam filter", "store"].index)
+    assert "spam-filter chain, in order: honeypot -> links -> learner" in output
+
+
+# -- blogengine comments list ------------------------------------------------------------
+def test_comments_list_shows_each_comment_with_its_verdict_trail(
+    app: Flask, runner: FlaskCliRunner, post: Any
+) -> None:
+    long_body = "Word " * 30
+    held = add_comment(
+        app,
+        post.uid,
+        long_body,
+        author="Grace",
+        verdicts=(
+            Verdict(Action.MODERATE, "3 links (more than 2) in the comment", "links"),
+            Verdict(Action.ACCEPT, "looks fine", "learner"),
+        ),
+    )
+    [row] = rows(ok(runner, "comments", "list"))
+    assert row["ID"] == held.id
+    assert row["POST"] == post.slug
+    assert row["#"] == "1"
+    assert row["AUTHOR"] == "Grace"
+    assert row["STATUS"] == "pending"
+    assert row["TIME (UTC)"] == held.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    assert row["TEXT"] == long_body.strip()[:59] + "…"
+    assert len(row["TEXT"]) == 60
+    assert row["VERDICTS"] == ("links: 3 links (more than 2) in the comment; learner: looks fine")
+
+
+def test_comments_list_of_a_comment_posted_through_the_form(
+    app: Flask, runner: FlaskCliRunner, post: Any, poster: Any
+) -> None:
+    body = "See http://a.example http://b.example http://c.example"
+    assert poster.post(post.slug, body=body).status_code == 303
+    [row] = rows(ok(runner, "comments", "list", "--status", "pending"))
+    assert row["TEXT"] == body
+    assert row["VERDICTS"] == "links: 3 links (more than 2) in the comment"
+
+
+def test_comments_list_filters_by_status_post_and_limit(
+    app: Flask, runner: FlaskCliRunner, post: Any
+) -> None:
+    with app.app_context():
+        other_uid = make_post(title="Another", slug="another").uid
+    old = add_comment(app, post.uid, "old and approved", status=Status.APPROVED, minutes_ago=30)
+    new = add_comment(app, post.uid, "new and pending", minutes_ago=1)
+    spam = add_comment(app, other_uid, "buy things", status=Status.SPAM, minutes_ago=10)
+
+    everything = rows(ok(runner, "comments", "list"))
+    assert [r["ID"] for r in everything] == [new.id, spam.id, old.id]  # newest first
+    assert [r["ID"] for r in rows(ok(runner, "comments", "list", "--status", "spam"))] == [spam.id]
+    for_post = rows(ok(runner, "comments", "list", "--post", post.slug))
+    assert [r["ID"] for r in for_post] == [old.id, new.id]  # number order
+    assert [r["#"] for r in for_post] == ["1", "2"]
+    assert [r["ID"] for r in rows(ok(runner, "comments", "list", "--limit", "1"))] == [new.id]
+    approved_here = rows(
+        ok(runner, "comments", "list", "--post", post.slug, "--status", "approved")
+    )
+    assert [r["ID"] for r in approved_here] == [old.id]
+    assert ok(runner, "comments", "list", "--status", "deleted").strip() == "No comments."
+
+
+def test_comments_list_rejects_an_unknown_post_and_status(
+    runner: FlaskCliRunner, post: Any
+) -> None:
+    result = invoke(runner, "comments", "list", "--post", "no-such-post")
+    assert result.exit_code != 0
+    assert "no post with slug 'no-such-post'" in result.output
+    result = invoke(runner, "comments", "list", "--status", "published")
+    assert result.exit_code == 2
+    assert "'published' is not one of" in result.output
+
+
+def test_comments_list_does_not_pass_terminal_escapes_through(
+    app: Flask, runner: FlaskCliRunner, post: Any
+) -> None:
+    add_comment(app, post.uid, "red\x1b[31m text\nnext line", author="Eve\x1b]0;pwned\x07")
+    output = ok(runner, "comments", "list")
+    assert "\x1b" not in output
+    assert "\x07" not in output
+    [row] = rows(output)
+    assert row["AUTHOR"] == "Eve?]0;pwned?"
+    assert row["TEXT"] == "red?[31m text next line"
+
+
+# -- blogengine comments approve / spam / delete -------------------------------------------
+def test_approve_publishes_and_the_learning_filter_learns(
+    app: Flask, runner: FlaskCliRunner, post: Any
+) -> None:
+    first, second = add_comment(app, post.uid), add_comment(app, post.uid)
+    output = ok(runner, "comments", "approve", first.id, second.id)
+    assert f"approved: {first.id} ({post.slug} #1 by Ada)" in output
+    assert stored(app, first.id).status is Status.APPROVED  # type: ignore[union-attr]
+    assert stored(app, second.id).status is Status.APPROVED  # type: ignore[union-attr]
+    assert learned(app) == [(first.id, False), (second.id, False)]
+    page = app.test_client().get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert "A comment." in page
+
+
+def test_spam_marks_it_and_the_learning_filter_learns(
+    app: Flask, runner: FlaskCliRunner, post: Any
+) -> None:
+    comment = add_comment(app, post.uid, status=Status.APPROVED)
+    ok(runner, "comments", "spam", comment.id)
+    assert stored(app, comment.id).status is Status.SPAM  # type: ignore[union-attr]
+    assert learned(app) == [(comment.id, True)]
+
+
+def test_delete_hides_and_purge_removes(app: Flask, runner: FlaskCliRunner, post: Any) -> None:
+    hidden, purged = add_comment(app, post.uid), add_comment(app, post.uid)
+    assert "deleted:" in ok(runner, "comments", "delete", hidden.id)
+    assert stored(app, hidden.id).status is Status.DELETED  # type: ignore[union-attr]
+    assert "purged:" in ok(runner, "comments", "delete", "--purge", purged.id)
+    assert stored(app, purged.id) is None
+    assert learned(app) == [], "deleting is not a lesson about spam"
+
+
+@pytest.mark.parametrize(
+    ("command", "purge"), [("approve", False), ("spam", False), ("delete", False), ("delete", True)]
+)
+def test_an_unknown_id_fails_and_changes_nothing(
+    app: Flask, runner: FlaskCliRunner, post: Any, command: str, purge: bool
+) -> None:
+    real = add_comment(app, post.uid)
+    args = ["comments", command, *(["--purge"] if purge else []), real.id, "nope123"]
+    result = invoke(runner, *args)
+    assert result.exit_code == 1
+    assert "no comment with id nope123; nothing was changed" in result.output
+    after = stored(app, real.id)
+    assert after is not None
+    assert after.status is Status.PENDING
+
+
+def test_moderation_commands_need_an_id(runner: FlaskCliRunner) -> None:
+    result = invoke(runner, "comments", "approve")
+    assert result.exit_code == 2
+    assert "Missing argument 'IDS...'" in result.output
+
+
+# -- blogengine posts add / list -----------------------------------------------------------
+MARKDOWN = """\
+# Hello, Wörld
+
+Some **bold** words and a [link](https://example.org).
+
+<script>alert("x")</script>
+
+## A section
+
+More text.
+"""
+
+
+def test_posts_add_renders_once_and_takes_the_title_from_the_heading(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    source = tmp_path / "hello.md"
+    source.write_text(MARKDOWN, encoding="utf-8")
+    output = ok(runner, "posts", "add", str(source))
+    assert "added post 'hello-world': Hello, Wörld" in output
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "hello-world"))
+        assert post is not None
+        assert post.title == "Hello, Wörld"
+        assert post.body_format == "markdown"
+        assert post.body_source.startswith("Some **bold** words")
+        assert "<strong>bold</strong>" in post.body_html
+        assert "<h2>A section</h2>" in post.body_html
+        assert "<script" not in post.body_html
+        assert "Hello, Wörld" not in post.body_html, "the heading became the title"
+        assert post.excerpt.startswith("Some bold words and a link.")
+        assert post.published_at is not None
+        assert post.published_at.tzinfo is not None
+    page = app.test_client().get("/posts/hello-world")
+    assert page.status_code == 200
+    assert "<strong>bold</strong>" in page.get_data(as_text=True)
+
+
+def test_posts_add_with_every_option(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "plain.md"
+    source.write_text("Just a paragraph, no heading.\n", encoding="utf-8")
+    args = ["--title", "Given", "--slug", "given-slug", "--author", "Lin"]
+    ok(runner, "posts", "add", str(source), *args, "--publish-date", "2024-03-05")
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "given-slug"))
+        assert post is not None
+        assert (post.title, post.author) == ("Given", "Lin")
+        assert post.published_at == datetime(2024, 3, 5, tzinfo=UTC)
+        assert post.body_html == "<p>Just a paragraph, no heading.</p>\n"
+
+
+def test_posts_add_refuses_no_title_a_taken_slug_a_bad_date_and_bad_bytes(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path, post: Any
+) -> None:
+    source = tmp_path / "untitled.md"
+    source.write_text("No heading here.\n", encoding="utf-8")
+    result = invoke(runner, "posts", "add", str(source))
+    assert result.exit_code == 1
+    assert "has no '# ' heading: give the title with --title" in result.output
+
+    result = invoke(runner, "posts", "add", str(source), "--title", "X", "--slug", post.slug)
+    assert result.exit_code == 1
+    assert f"a post with slug {post.slug!r} exists" in result.output
+
+    result = invoke(runner, "posts", "add", str(source), "--title", "X", "--publish-date", "5/3")
+    assert result.exit_code == 2
+
+    latin1 = tmp_path / "latin1.md"
+    latin1.write_bytes("# Caf\xe9\n".encode("latin-1"))
+    result = invoke(runner, "posts", "add", str(latin1))
+    assert result.exit_code == 1
+    assert "is not UTF-8 text" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Post)) == 1
+
+
+def test_posts_list_shows_posts_newest_first_with_comment_counts(
+    app: Flask, runner: FlaskCliRunner, post: Any, tmp_path: Path
+) -> None:
+    assert ok(runner, "posts", "list")  # the fixture's post
+    add_comment(app, post.uid, status=Status.APPROVED)
+    add_comment(app, post.uid, status=Status.PENDING)
+    source = tmp_path / "old.md"
+    source.write_text("# An old one\n\nText.\n", encoding="utf-8")
+    ok(runner, "posts", "add", str(source), "--publish-date", "2001-01-01")
+    table = rows(ok(runner, "posts", "list"))
+    assert [r["SLUG"] for r in table] == [post.slug, "an-old-one"]
+    assert table[0]["COMMENTS"] == "1", "only approved comments count"
+    assert table[1] == {
+        "SLUG": "an-old-one",
+        "DATE": "2001-01-01",
+        "COMMENTS": "0",
+        "AUTHOR": "-",
+        "TITLE": "An old one",
+    }
+
+
+# -- blogengine create-admin ---------------------------------------------------------------
+def password_ok(app: Flask, username: str, password: str) -> bool:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        return user is not None and user.check_password(password)
+
+
+def test_create_admin_prompts_twice_without_echo(app: Flask, runner: FlaskCliRunner) -> None:
+    output = ok(runner, "create-admin", "owner", input="long enough pw\nlong enough pw\n")
+    assert "created owner account 'owner'" in output
+    assert "long enough pw" not in output, "the password is not echoed"
+    assert output.count("Password") == 1 and "Repeat for confirmation" in output
+    assert password_ok(app, "owner", "long enough pw")
+    assert not password_ok(app, "owner", "something else")
+
+
+def test_create_admin_with_password_on_stdin(app: Flask, runner: FlaskCliRunner) -> None:
+    ok(runner, "create-admin", "robot", "--password-stdin", input="from a secret store\n")
+    assert password_ok(app, "robot", "from a secret store")
+
+
+def test_create_admin_refuses_mismatch_short_password_and_existing_user(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    result = invoke(runner, "create-admin", "a", input="first pass\nsecond pass\n")
+    assert result.exit_code != 0
+    assert "do not match" in result.output
+    result = invoke(runner, "create-admin", "b", "--password-stdin", input="short\n")
+    assert result.exit_code == 1
+    assert "at least 8 characters" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(User)) == 0
+    ok(runner, "create-admin", "c", "--password-stdin", input="a good password\n")
+    result = invoke(runner, "create-admin", "c", "--password-stdin", input="another one\n")
+    assert result.exit_code == 1
+    assert "user 'c' exists already" in result.output
+    assert password_ok(app, "c", "a good password")
+
+
+# -- the real console script -------------------------------------------------------------
+@pytest.mark.slow
+def test_the_console_script_runs_the_commands(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("blogengine")
+    if not script.exists():
+        script = Path(shutil.which("blogengine") or "blogengine")
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        textwrap.dedent(f"""
+        SECRET_KEY = "console"
+        SQLALCHEMY_DATABASE_URI = "sqlite:///{tmp_path / "site.db"}"
+        COMMENTS_CAPTCHA = "none"
+        """)
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOGENGINE_", "FLASK_"))}
+    env["BLOGENGINE_INSTANCE_PATH"] = str(instance)
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [str(script), *args], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    table = {r["NAME"]: r for r in rows(run("plugins"))}
+    assert table["none"]["ACTIVE"] == "yes"
+    assert table["math"]["ACTIVE"] == "no"
+    run("db", "upgrade")
+    assert run("comments", "list").strip() == "No comments."
+    assert run("posts", "list").strip() == "No posts."
