@@ -2,32 +2,59 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
+    current_app,
     get_flashed_messages,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+from werkzeug.security import safe_join
 
 from .comments import get_service
-from .comments.contracts import PostRef, Status, StoredComment
+from .comments.contracts import PostRef, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
 from .extensions import db
 from .models import Post
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("blog", __name__)
+
+#: Template suffixes escaped by default, on top of Flask's own (.html, .xml, ...).
+AUTOESCAPED_SUFFIXES = (".atom",)
 
 #: The session key holding the id of the reader's comment that awaits moderation.
 PENDING_SESSION_KEY = "pending_comment"
 
 FEED_ENTRIES = 20
+
+
+@bp.record_once
+def _autoescape_feeds(state: BlueprintSetupState) -> None:
+    """Feeds carry readers' text, so ``.atom`` templates escape like ``.html`` ones do."""
+    app: Flask = state.app
+    flask_default = app.select_jinja_autoescape
+
+    def select(name: str | None) -> bool:
+        return flask_default(name) or (name or "").endswith(AUTOESCAPED_SUFFIXES)
+
+    app.jinja_env.autoescape = select
 
 
 def newest_first():  # type: ignore[no-untyped-def]
@@ -58,6 +85,7 @@ def post(slug: str) -> str:
 
 
 def get_post_or_404(slug: str) -> Post:
+    """The post with this slug, or the 404 page."""
     post = db.session.scalar(select(Post).where(Post.slug == slug))
     if post is None:
         abort(404)
@@ -81,8 +109,14 @@ def render_post(
     back as typed; ``problem`` says what went wrong, in words, above the form.
     """
     service = get_service()
-    comments = service.store.list_for_post(post.uid)
-    own_pending = _own_pending_comment(service)
+    try:
+        comments: list[StoredComment] | None = service.store.list_for_post(post.uid)
+        own_pending = _own_pending_comment(service)
+    except StoreError as exc:
+        # The reader may have just typed a comment: keep the page and their text, say why.
+        log.error("comment store failed showing %s: %s", post.slug, exc)
+        comments, own_pending = None, None
+        status = 503 if status == 200 else status
     notices = get_flashed_messages(with_categories=True)
     if form is None:
         form = CommentForm(formdata=None)
@@ -93,6 +127,7 @@ def render_post(
     html = render_template(
         "post.html",
         post=post,
+        image_url=archived_image_url(post.image_name),
         comments=comments,
         own_pending=own_pending,
         notices=notices,
@@ -115,6 +150,20 @@ def _own_pending_comment(service) -> StoredComment | None:  # type: ignore[no-un
     return comment
 
 
+def archived_image_url(name: str | None) -> str | None:
+    """The URL of the post's image if the file exists in static/uploads/; archives often lack it.
+
+    Without the file the page shows a captioned placeholder instead of a broken <img>.
+    """
+    static = current_app.static_folder
+    if not name or not static:
+        return None
+    path = safe_join(static, "uploads", name)
+    if path is None or not Path(path).is_file():
+        return None
+    return url_for("static", filename=f"uploads/{name}")
+
+
 def new_submission_key() -> str:
     import secrets
 
@@ -124,7 +173,7 @@ def new_submission_key() -> str:
 @bp.get("/feed.atom")
 def posts_feed() -> Response:
     posts = db.session.scalars(select(Post).order_by(*newest_first()).limit(FEED_ENTRIES)).all()
-    updated = max((p.updated_at for p in posts), default=None)
+    updated = max((entry_updated(p) for p in posts), default=None) or utcnow()
     body = render_template("feeds/posts.atom", posts=posts, updated=updated)
     return Response(body, mimetype="application/atom+xml")
 
@@ -139,7 +188,69 @@ def comments_feed(slug: str) -> Response:
     return Response(body, mimetype="application/atom+xml")
 
 
-def _config(key: str) -> Any:
-    from flask import current_app
+def entry_updated(post: Post) -> datetime:
+    """A post's Atom <updated>: its last change, never before its publication date."""
+    if post.published_at and post.published_at > post.updated_at:
+        return post.published_at
+    return post.updated_at
 
+
+@bp.app_template_global()
+def tag_uri(when: datetime, specific: str) -> str:
+    """A stable Atom id (RFC 4151): survives a changed slug or a move to https."""
+    host = urlsplit(request.host_url).hostname or "localhost"
+    return f"tag:{host},{when.astimezone(UTC):%Y-%m-%d}:{specific}"
+
+
+bp.add_app_template_global(entry_updated)
+
+
+@bp.app_template_filter()
+def rfc3339(when: datetime) -> str:
+    """Atom wants RFC 3339 times; stored times are aware UTC."""
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@bp.app_template_filter()
+def long_date(when: datetime) -> str:
+    """A date people read without thinking: 8 December 2008."""
+    when = when.astimezone(UTC)
+    return f"{when.day} {when:%B %Y}"
+
+
+@bp.app_template_filter()
+def comment_count(count: int) -> str:
+    """'No comments yet', '1 comment', '11 comments': the index says it in words."""
+    if count == 0:
+        return "No comments yet"
+    return f"{count:,} comment{'' if count == 1 else 's'}"
+
+
+@bp.app_template_filter()
+def web_link(url: str | None) -> str | None:
+    """Only http(s) addresses become links; a stored javascript: URL never does."""
+    url = (url or "").strip()
+    # A prefix test, not urlsplit: a malformed stored address must not break the page.
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
+@bp.app_errorhandler(404)
+def not_found(_error: HTTPException) -> tuple[str, int]:
+    """A 404 that looks like the site and leads back to it."""
+    return render_template("errors/404.html"), 404
+
+
+@bp.app_errorhandler(503)
+def unavailable(_error: HTTPException) -> tuple[str, int]:
+    return render_template("errors/503.html"), 503
+
+
+@bp.app_errorhandler(StoreError)
+def store_unavailable(error: StoreError) -> tuple[str, int]:
+    """Comments could not be read: say so plainly (503) rather than a bare 500."""
+    log.error("comment store failed on %s: %s", request.path, error)
+    return render_template("errors/503.html"), 503
+
+
+def _config(key: str) -> Any:
     return current_app.config[key]
