@@ -343,6 +343,29 @@ class StorageContract:
         # Re-importing numbers from one again.
         assert store.add(new_comment("post-a")).number == 1
 
+    def test_delete_never_gives_a_number_again(self, store: CommentStore) -> None:
+        """An old ``#comment-N`` must not come to point at another comment."""
+        added = [store.add(new_comment(body=f"c{i}")) for i in range(3)]
+        store.delete(added[-1].id)
+        assert store.add(new_comment(body="after")).number == 4
+        assert [c.number for c in store.add_many([new_comment(), new_comment()])] == [5, 6]
+        for comment in store.list_for_post("post-a", None):
+            store.delete(comment.id)
+        assert store.add(new_comment(body="alone")).number == 7
+        assert store.add(new_comment("post-b")).number == 1
+
+    def test_delete_for_post_numbers_from_one_again(self, store: CommentStore) -> None:
+        """A re-import may reset numbering, even when the highest comment was deleted first."""
+        added = [store.add(new_comment(body=f"c{i}")) for i in range(3)]
+        store.delete(added[-1].id)
+        assert store.delete_for_post("post-a") == 2
+        assert store.add(new_comment()).number == 1
+        for comment in store.list_for_post("post-a", None):
+            store.delete(comment.id)
+        assert store.delete_for_post("post-a") == 0
+        kept = store.add_many([new_comment(number=2), new_comment()])
+        assert [c.number for c in kept] == [2, 3]
+
     # -- many writers ---------------------------------------------------------------------
     def test_concurrent_adds_are_numbered_once_each(self, store: CommentStore) -> None:
         """4 threads x 25 adds on one post: numbers 1..100, each exactly once."""

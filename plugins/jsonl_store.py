@@ -14,14 +14,19 @@ is UTF-8, one JSON object per line, never rewritten, only appended to::
      "user_agent": "…", "submission_key": "…", "verdicts": [{"action", "reason", "source"}]}
     {"op": "status", "id": "…", "status": "spam"}
     {"op": "delete", "id": "…"}
+    {"op": "reset", "post_id": "…"}
 
 (each on one line). The comments are what replaying the lines in order leaves. Lines added
 by one ``add_many`` also carry ``"batch": "<id>", "size": n`` and count only when all n are
 there, so an import is all or nothing even across a crash. To read comments with other
 tools, replay the same way; ``grep '"op": "add"'`` gives every comment ever written.
 
+A post's next number is one past the highest it was ever given, deleted or not, so an old
+``#comment-N`` never comes to point at another comment. ``delete_for_post`` (a re-import)
+writes its deletes and a ``reset`` as one batch; after it the post is numbered from 1 again.
+
 Several processes may share the file: writers hold an exclusive ``flock`` while they read
-the tail, number and append (so numbers in a post are unique and gapless); readers hold a
+the tail, number and append (so numbers in a post are never given twice); readers hold a
 shared one while they read what was appended since they last looked (size and inode tell).
 Each write is one ``write`` followed by ``fsync``. A torn last line, left by a crash in the
 middle of a write, is ignored and logged; the next writer cuts it off.
@@ -73,6 +78,7 @@ class JsonlCommentStore:
         self._comments: dict[str, StoredComment] = {}
         self._by_post: dict[str, dict[str, StoredComment]] = {}
         self._by_key: dict[str, str] = {}
+        self._last_number: dict[str, int] = {}  # per post, the highest ever given
         self._inode: int | None = None
         self._offset = 0  # bytes replayed: always the end of a complete line
         self._warned: tuple[int, int] | None = None
@@ -94,7 +100,8 @@ class JsonlCommentStore:
             results: list[StoredComment] = []
             records: list[dict[str, Any]] = []
             pending: dict[str, StoredComment] = {}  # by submission key, within this batch
-            used: dict[str, set[int]] = {}  # numbers taken in this batch, per post
+            used: dict[str, set[int]] = {}  # numbers stored or taken in this batch, per post
+            last: dict[str, int] = {}  # the highest number given so far, per post
             for new in news:
                 key = new.draft.submission_key
                 if key and (key in self._by_key or key in pending):
@@ -105,12 +112,14 @@ class JsonlCommentStore:
                 taken = used.setdefault(
                     post_id, {c.number for c in self._by_post.get(post_id, {}).values()}
                 )
+                highest = last.get(post_id, self._last_number.get(post_id, 0))
                 number = new.number
                 if number is None:
-                    number = max(taken, default=0) + 1
+                    number = highest + 1
                 elif number in taken:
                     raise StoreError(f"post {post_id} already has a comment number {number}")
                 taken.add(number)
+                last[post_id] = max(highest, number)
                 comment = _new_stored(new, number)
                 if key:
                     pending[key] = comment
@@ -135,8 +144,10 @@ class JsonlCommentStore:
     def delete_for_post(self, post_id: str) -> int:
         with self._writing() as fd:
             ids = sorted(self._by_post.get(post_id, {}))
-            if ids:
-                self._append(fd, [{"op": "delete", "id": i} for i in ids])
+            records: list[dict[str, Any]] = [{"op": "delete", "id": i} for i in ids]
+            if post_id in self._last_number:
+                records.append({"op": "reset", "post_id": post_id})
+            self._append(fd, records)  # one batch: all of it or none
             return len(ids)
 
     # -- reading ------------------------------------------------------------------------
@@ -269,6 +280,7 @@ class JsonlCommentStore:
             self._comments.clear()
             self._by_post.clear()
             self._by_key.clear()
+            self._last_number.clear()
             self._inode, self._offset = stat.st_ino, 0
         if stat.st_size == self._offset:
             return
@@ -327,12 +339,16 @@ class JsonlCommentStore:
                 self._by_post.get(gone.post_id, {}).pop(gone.id, None)
                 if gone.submission_key:
                     self._by_key.pop(gone.submission_key, None)
+            elif op == "reset":
+                self._last_number.pop(record["post_id"], None)
             elif op not in ("add", "status", "delete"):
                 log.error("comment file %s: skipping unknown op %r", self.path, op)
         except (KeyError, TypeError, ValueError) as exc:
             log.error("comment file %s: skipping a bad %s line: %r", self.path, op, exc)
 
     def _put(self, comment: StoredComment) -> None:
+        last = max(self._last_number.get(comment.post_id, 0), comment.number)
+        self._last_number[comment.post_id] = last
         self._comments[comment.id] = comment
         self._by_post.setdefault(comment.post_id, {})[comment.id] = comment
         if comment.submission_key:

@@ -6,18 +6,20 @@ import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from blogengine.comments import get_service
 from blogengine.comments.builtin.store_sql import SqlCommentStore
 from blogengine.comments.contracts import CommentStore, Status
 from blogengine.comments.registry import COMMENT_STORES
 from blogengine.config import PROJECT_ROOT
-from blogengine.testing import StorageContract, new_comment, plugin_backend
+from blogengine.testing import StorageContract, new_comment, plugin_backend, run_in_threads
 
 POSTGRES_URL = os.environ.get("BLOGENGINE_TEST_POSTGRES_URL")
 
@@ -49,21 +51,40 @@ class TestSqlOnSqlite(StorageContract):
 class TestSqlOnPostgres(StorageContract):
     @pytest.fixture
     def store(self) -> Iterator[CommentStore]:
-        """A store in a schema of its own, dropped afterwards: every test starts empty."""
-        import psycopg
-
-        assert POSTGRES_URL is not None
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        sep = "&" if "?" in POSTGRES_URL else "?"
-        store = SqlCommentStore(url=f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
-        try:
+        with postgres_store() as store:
             yield store
-        finally:
-            store.dispose()
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class TestSqlLockingFallback(StorageContract):
+    """The numbering for databases without our upsert (SELECT ... FOR UPDATE), forced here."""
+
+    @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+    def store(
+        self, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> Iterator[CommentStore]:
+        from blogengine.comments.builtin import store_sql
+
+        monkeypatch.setattr(store_sql, "_UPSERTS", {})
+        yield from sql_store_on(request.param, tmp_path)
+
+
+@contextmanager
+def postgres_store() -> Iterator[SqlCommentStore]:
+    """A store in a schema of its own, dropped afterwards: every test starts empty."""
+    import psycopg
+
+    assert POSTGRES_URL is not None
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    store = SqlCommentStore(url=f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
+    try:
+        yield store
+    finally:
+        store.dispose()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 class TestJsonl(StorageContract):
@@ -72,7 +93,97 @@ class TestJsonl(StorageContract):
         return jsonl_store_class()(path=tmp_path / "comments.jsonl")
 
 
+# -- the sql store's own promises --------------------------------------------------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlCommentStore]:
+    """A sql store with its own database (``url``), on SQLite and, if configured, PostgreSQL."""
+    yield from sql_store_on(request.param, tmp_path)
+
+
+def sql_store_on(dialect: str, tmp_path: Path) -> Iterator[SqlCommentStore]:
+    """A sql store with its own database: a SQLite file, or a PostgreSQL schema (or skip)."""
+    if dialect == "sqlite":
+        store = SqlCommentStore(url=f"sqlite:///{tmp_path / 'comments.db'}")
+        yield store
+        store.dispose()
+    elif not POSTGRES_URL:
+        pytest.skip("set BLOGENGINE_TEST_POSTGRES_URL to test the sql store on PostgreSQL")
+    else:
+        with postgres_store() as store:
+            yield store
+
+
+def test_sql_post_without_counter_goes_on_from_its_highest(sql_store: SqlCommentStore) -> None:
+    """Comments stored before the counters existed (a store with its own ``url``) don't clash."""
+    added = [sql_store.add(new_comment(body=f"c{i}")) for i in range(3)]
+    sql_store.delete(added[1].id)
+    with sql_store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM comment_counters"))
+    assert sql_store.add(new_comment()).number == 4
+    sql_store.delete(added[2].id)
+    assert sql_store.add(new_comment()).number == 5
+    with sql_store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM comment_counters"))
+    assert sql_store.add_many([new_comment(number=2), new_comment()])[1].number == 6
+
+
+def test_sql_concurrent_adds_after_deleting_the_highest(sql_store: SqlCommentStore) -> None:
+    """The counter, not the highest stored number, decides, under several writers too."""
+    sql_store.delete(sql_store.add(new_comment()).id)
+
+    def work(i: int) -> None:
+        for j in range(10):
+            sql_store.add(new_comment(body=f"thread {i} comment {j}"))
+
+    assert run_in_threads(4, work) == []
+    numbers = sorted(c.number for c in sql_store.list_for_post("post-a", None))
+    assert numbers == list(range(2, 42))
+
+
+def test_migration_fills_counters_from_existing_comments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_migrate import upgrade
+    from support import make_config
+
+    from blogengine import create_app
+    from blogengine.extensions import db
+
+    monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_config(tmp_path))
+    with app.app_context():
+        upgrade(revision="0001_initial")
+        insert = text(
+            "INSERT INTO comments (id, post_id, number, author, body, body_html, created_at,"
+            " status, verdicts) VALUES (:id, :post, :number, 'Ada', 'b', '<p>b</p>',"
+            " '2026-01-02 03:04:05', 'approved', '[]')"
+        )
+        with db.engine.begin() as conn:
+            for post, number in [("post-a", 1), ("post-a", 3), ("post-b", 7)]:
+                conn.execute(insert, {"id": uuid.uuid4().hex, "post": post, "number": number})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT post_id, last_number FROM comment_counters"))
+            counters = {post_id: number for post_id, number in rows}
+        assert counters == {"post-a": 3, "post-b": 7}
+        store = get_service().store
+        assert store.add(new_comment("post-a")).number == 4
+        db.engine.dispose()
+
+
 # -- the jsonl store's own promises ------------------------------------------------------------
+def test_jsonl_reopened_file_remembers_numbers_given(tmp_path: Path) -> None:
+    path = tmp_path / "comments.jsonl"
+    store = jsonl_store_class()(path=path)
+    added = [store.add(new_comment(body=f"c{i}")) for i in range(2)]
+    store.delete(added[1].id)
+    assert jsonl_store_class()(path=path).add(new_comment()).number == 3
+    store.delete_for_post("post-a")
+    again = jsonl_store_class()(path=path)
+    assert again.add(new_comment()).number == 1
+    assert store.add(new_comment()).number == 2
+
+
 def _add_in_other_process(path: str, count: int, start: Any) -> None:
     store = jsonl_store_class()(path=path)
     start.wait()
@@ -107,7 +218,7 @@ def test_jsonl_sees_other_writers_changes(tmp_path: Path) -> None:
     assert two.get(added.id) == added
     two.delete(added.id)
     assert one.get(added.id) is None
-    assert one.add(new_comment()).number == 1
+    assert one.add(new_comment()).number == 2  # a deleted comment's number is not given again
 
 
 def test_jsonl_torn_last_line_is_ignored_and_repaired(

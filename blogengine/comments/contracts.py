@@ -201,7 +201,9 @@ class StoreError(Exception):
 class CommentStore(Protocol):
     """Exactly one per site: keeps comments, numbered 1, 2, 3… within each post.
 
-    Every method is safe to call from several processes at once. Failures raise StoreError.
+    A number is never given twice in a post, not even a deleted comment's (old permalinks
+    hold it), until ``delete_for_post``. Every method is safe to call from several processes
+    at once. Failures raise StoreError.
     """
 
     def add(self, new: NewComment) -> StoredComment:
@@ -217,7 +219,7 @@ class CommentStore(Protocol):
 
         Explicit ``number``s are kept as given; a number already used in that post (stored,
         or earlier in ``news``) raises StoreError and nothing of ``news`` is kept. Comments
-        without a number are numbered after the post's highest. A submission key already
+        without a number are numbered after the highest the post was ever given. A key already
         stored returns that comment, as in ``add``.
         """
         ...
@@ -251,11 +253,14 @@ class CommentStore(Protocol):
         ...
 
     def delete(self, comment_id: str) -> None:
-        """Remove a comment for good; KeyError if there is no such comment."""
+        """Remove a comment for good (its number is not given again); KeyError if unknown."""
         ...
 
     def delete_for_post(self, post_id: str) -> int:
-        """Remove every comment of a post (re-importing an archive); returns how many."""
+        """Remove every comment of a post (re-importing an archive); returns how many.
+
+        The post's numbering may start again from 1.
+        """
         ...
 
     def find_by_submission_key(self, key: str) -> StoredComment | None: ...

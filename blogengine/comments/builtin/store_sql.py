@@ -1,12 +1,15 @@
 """The `sql` comment store: comments in a SQL database through SQLAlchemy.
 
 By default it uses the app's own database (SQLite in WAL mode, or PostgreSQL by URL) and its
-table is created by the app's migrations; given ``url`` it keeps comments in that database
-instead and creates its table there itself.
+tables are created by the app's migrations; given ``url`` it keeps comments in that database
+instead and creates its tables there itself.
 
-Numbers within a post are unique and gapless: the write that picks the next number holds
-SQLite's write lock (BEGIN IMMEDIATE) or a PostgreSQL advisory lock for that post; any other
-database retries on the unique constraint.
+Numbers within a post are never given twice, even after a comment is deleted for good: each
+post's highest number ever given is kept in ``comment_counters`` and bumped in the insert's
+transaction. On SQLite (whose BEGIN IMMEDIATE serialises all writers) and PostgreSQL (where the
+upsert's row lock serialises the writers of one post) that is one INSERT ... ON CONFLICT DO
+UPDATE ... RETURNING; other databases lock the row with SELECT ... FOR UPDATE and retry on a
+unique constraint. Only ``delete_for_post`` (a re-import) lets numbering start again from 1.
 """
 
 from __future__ import annotations
@@ -21,17 +24,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    ColumnElement,
     Engine,
     Index,
     String,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
     delete,
     func,
     select,
-    text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -71,7 +76,18 @@ class CommentRow(db.Model):
     verdicts: Mapped[str] = mapped_column(Text, default="[]")
 
 
+class CommentCounterRow(db.Model):
+    """The highest number a post's comments were ever given, so a deleted one's is not reused."""
+
+    __tablename__ = "comment_counters"
+
+    post_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_number: Mapped[int]
+
+
 _TABLE = CommentRow.__table__
+_COUNTERS = CommentCounterRow.__table__
+_UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 class SqlCommentStore:
@@ -83,7 +99,7 @@ class SqlCommentStore:
         self._retries = retries
         if url is not None:
             self._own_engine = _make_engine(url)
-            _TABLE.create(self._own_engine, checkfirst=True)
+            db.metadata.create_all(self._own_engine, tables=[_TABLE, _COUNTERS])
 
     def dispose(self) -> None:
         """Close our own engine's connections (``url`` given); the app's engine is the app's."""
@@ -105,8 +121,8 @@ class SqlCommentStore:
                 with self._writing() as session:
                     return [self._insert(session, new) for new in news]
             except IntegrityError as exc:
-                # Another writer took the number (databases without a lock here), or the
-                # same submission key arrived twice at once: look again.
+                # Two writers created a post's first counter at once (the FOR UPDATE path),
+                # or the same submission key arrived twice at once: look again.
                 log.info("comment insert conflict, retrying (%s): %s", attempt, exc.orig)
                 time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise StoreError("could not store comment: too many conflicting writers")
@@ -119,25 +135,7 @@ class SqlCommentStore:
             )
             if earlier is not None:
                 return _to_comment(earlier)
-        self._lock_post(session, draft.post_id)
-        number = new.number
-        if number is not None:
-            taken = session.scalar(
-                select(CommentRow.id).where(
-                    CommentRow.post_id == draft.post_id, CommentRow.number == number
-                )
-            )
-            if taken is not None:
-                raise StoreError(f"post {draft.post_id} already has a comment number {number}")
-        else:
-            number = (
-                session.scalar(
-                    select(func.coalesce(func.max(CommentRow.number), 0)).where(
-                        CommentRow.post_id == draft.post_id
-                    )
-                )
-                or 0
-            ) + 1
+        number = self._next_number(session, draft.post_id, new.number)
         row = CommentRow(
             id=uuid.uuid4().hex,
             post_id=draft.post_id,
@@ -159,11 +157,54 @@ class SqlCommentStore:
         session.flush()
         return _to_comment(row)
 
-    def _lock_post(self, session: Session, post_id: str) -> None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"comments:{post_id}"}
+    def _next_number(self, session: Session, post_id: str, explicit: int | None) -> int:
+        """Bump the post's counter and give the number to use; holds the counter row's lock.
+
+        An explicit number (an archive import) is kept unless stored already, and raises the
+        counter to it. Otherwise the number is one past both the counter and the highest number
+        stored, so a post whose counter row is missing (a database from before the counters)
+        goes on where it was instead of clashing.
+        """
+        upsert = _UPSERTS.get(session.get_bind().dialect.name)
+        if upsert is None:
+            number = self._next_number_locking(session, post_id, explicit)
+        else:
+            counter = _COUNTERS.c.last_number
+            wanted = _highest_stored(post_id) + 1 if explicit is None else explicit
+            stmt = upsert(_COUNTERS).values(post_id=post_id, last_number=wanted)
+            given = stmt.excluded.last_number
+            after = counter + 1 if explicit is None else counter
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[_COUNTERS.c.post_id],
+                set_={"last_number": case((after < given, given), else_=after)},
+            ).returning(counter)
+            number = session.execute(stmt).scalar_one()
+        if explicit is None:
+            return number
+        taken = session.scalar(
+            select(CommentRow.id).where(
+                CommentRow.post_id == post_id, CommentRow.number == explicit
             )
+        )
+        if taken is not None:
+            raise StoreError(f"post {post_id} already has a comment number {explicit}")
+        return explicit
+
+    def _next_number_locking(self, session: Session, post_id: str, explicit: int | None) -> int:
+        """The counter for databases without our upsert: row lock, or insert (retried on clash)."""
+        row = session.scalar(
+            select(CommentCounterRow).where(CommentCounterRow.post_id == post_id).with_for_update()
+        )
+        if row is None:
+            row = CommentCounterRow(post_id=post_id, last_number=0)
+            session.add(row)
+        stored = session.scalar(select(_highest_stored(post_id))) or 0
+        if explicit is None:
+            row.last_number = max(row.last_number + 1, stored + 1)
+        else:
+            row.last_number = max(row.last_number, explicit)
+        session.flush()  # a counter inserted at the same time elsewhere: IntegrityError, retry
+        return row.last_number
 
     def set_status(self, comment_id: str, status: Status) -> StoredComment:
         with self._writing() as session:
@@ -184,6 +225,7 @@ class SqlCommentStore:
     def delete_for_post(self, post_id: str) -> int:
         with self._writing() as session:
             result = session.execute(delete(CommentRow).where(CommentRow.post_id == post_id))
+            session.execute(delete(CommentCounterRow).where(CommentCounterRow.post_id == post_id))
             return result.rowcount or 0  # type: ignore[attr-defined]
 
     # -- reading ------------------------------------------------------------------------
@@ -286,6 +328,15 @@ def _make_engine(url: str) -> Engine:
 
         tune_sqlite(engine, 30)
     return engine
+
+
+def _highest_stored(post_id: str) -> ColumnElement[int]:
+    """The post's highest stored number, 0 if none (one index lookup on post_id, number)."""
+    return (
+        select(func.coalesce(func.max(CommentRow.number), 0))
+        .where(CommentRow.post_id == post_id)
+        .scalar_subquery()
+    )
 
 
 def _utc(when: datetime) -> datetime:
