@@ -48,6 +48,11 @@ def _web_address(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-de
     field.data = value
 
 
+def _normalise_newlines(text: str | None) -> str | None:
+    """Browsers send CRLF; a line break is one character to the reader and to the limit."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text is not None else None
+
+
 def _not_blank(message: str):  # type: ignore[no-untyped-def]
     def check(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
         if not (field.data or "").strip():
@@ -83,6 +88,7 @@ class CommentForm(FlaskForm):
     )
     body = TextAreaField(
         "Comment",
+        filters=[_normalise_newlines],
         validators=[
             DataRequired("Please write a comment."),
             _not_blank("Please write a comment."),

@@ -63,7 +63,7 @@ def _draft(form: CommentForm, post_id: str) -> CommentDraft:
     return CommentDraft(
         post_id=post_id,
         author=form.author.data.strip(),
-        body=_normalise_newlines(form.body.data).strip("\n"),
+        body=form.body.data.strip("\n"),  # the form already made line breaks "\n"
         email=(form.email.data or "").strip() or None,
         website=(form.website.data or "").strip() or None,
         remote_addr=request.remote_addr,
@@ -71,10 +71,6 @@ def _draft(form: CommentForm, post_id: str) -> CommentDraft:
         submission_key=form.submission_key.data,
         fields=raw_fields(request.form),
     )
-
-
-def _normalise_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @bp.app_errorhandler(CSRFError)

@@ -25,7 +25,7 @@ NUMBER_WORDS = [
 ]  # fmt: skip
 
 EXPIRED = (
-    "The question expired before the comment was sent (questions last {minutes} minutes). "
+    "The question expired before the comment was sent (questions last {duration}). "
     "Please answer the new question below: your comment is kept."
 )
 WRONG = "The answer to the sum was not right. Please answer the new question: your comment is kept."
@@ -68,7 +68,7 @@ class MathCaptcha:
             payload = _serializer(ctx).loads(token, max_age=self.ttl)
             nonce, digest = str(payload["n"]), str(payload["h"])
         except SignatureExpired:
-            return Verdict(Action.SPAM, EXPIRED.format(minutes=self.ttl // 60 or 1), "math")
+            return Verdict(Action.SPAM, EXPIRED.format(duration=_duration(self.ttl)), "math")
         except (BadSignature, KeyError, TypeError):
             return Verdict(Action.SPAM, BROKEN, "math")
         expires_at = ctx.now + timedelta(seconds=self.ttl)
@@ -83,6 +83,15 @@ class MathCaptcha:
         ) or not hmac.compare_digest(digest, _digest(ctx.secret_key, nonce, int(answer))):
             return Verdict(Action.SPAM, WRONG, "math")
         return Verdict(Action.ACCEPT, "sum answered correctly", "math")
+
+
+def _duration(seconds: int) -> str:
+    """'1 hour', '5 minutes', '90 seconds': how long a question lasts, in words."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 def _holder(submission_key: str | None, answer: str) -> str | None:
