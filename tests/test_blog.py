@@ -332,7 +332,7 @@ def test_the_form_has_its_labels_hint_and_posts_to_the_comment_view(client, post
     form = re.search(r'<section id="respond".*?</form>', page, re.S)
     assert form is not None
     markup = form.group(0)
-    assert f'action="/posts/{post.slug}/comments"' in markup
+    assert f'action="/posts/{post.slug}/comments#respond"' in markup
     text = visible_text(markup)
     for label in ("Name *", "Email (optional, never shown)", "Website (optional)", "Comment *"):
         assert label in text, label
