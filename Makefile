@@ -50,6 +50,12 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# The load benchmark: 2,000 comments from 32 clients to gunicorn with 4 workers, on SQLite and on
+# PostgreSQL ($$BLOGENGINE_TEST_POSTGRES_URL, else the local server). Figures: bench/README.md.
+bench: install
+	$(BIN)/python -m bench.load_comments --comments 2000 --clients 32 --workers 4 --db sqlite
+	$(BIN)/python -m bench.load_comments --comments 2000 --clients 32 --workers 4 --db postgres
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,1 @@
+"""Load benchmarks: real gunicorn workers, real databases, invariants checked afterwards."""
