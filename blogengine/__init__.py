@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, the comment backends; nothing else."""
-    from . import blog, cli, owner
+    from . import blog, cli, owner, security
     from .comments import init_comments, views
     from .config import load_config
     from .extensions import init_extensions
@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     init_extensions(app)
     owner.init_app(app)
+    security.init_app(app)
     app.register_blueprint(blog.bp)
     app.register_blueprint(views.bp)
     cli.init_app(app)

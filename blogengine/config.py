@@ -68,6 +68,26 @@ class DefaultConfig:
 
     #: Where Flask-Limiter counts requests: memory:// (one process) or redis://host:port.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Prepended to every rate-limit key (lets several sites, or tests, share one Redis).
+    RATELIMIT_KEY_PREFIX = ""
+    #: Kept explicit: Flask-Limiter copies this onto its one shared instance, so a single app
+    #: that switched it off would switch it off for every app built later in the process.
+    RATELIMIT_ENABLED = True
+    #: If the storage (Redis) is down, count in this process's memory instead, and never let
+    #: a limiter error fail the request: no reader's comment is lost to the rate limiter.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: Comments one address may post ("5 per minute; 50 per day"); "" posts without a limit.
+    #: None means that default, except under TESTING, where tests opt in by setting a string.
+    COMMENTS_RATE_LIMIT: str | None = None
+    #: Reverse proxies in front of the app that set X-Forwarded-For/-Proto. 0 trusts none
+    #: (a reader could forge their address); set it to the exact number of proxies.
+    TRUSTED_PROXIES = 0
+    #: Sent on every response; no inline script or style is allowed (templates have none).
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
 
