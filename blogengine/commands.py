@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from .backup import backup_command
 from .blog import newest_first
 from .comments.contracts import Status, StoredComment
 from .extensions import db
@@ -36,6 +37,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(comments_group)
     app.cli.add_command(posts_group)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(backup_command)
 
 
 # -- output helpers ----------------------------------------------------------------------

@@ -85,7 +85,7 @@ class DefaultConfig:
     TRUSTED_PROXIES = 0
     #: Sent on every response; no inline script or style is allowed (templates have none).
     CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 

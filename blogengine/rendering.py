@@ -44,7 +44,9 @@ def comment_html(text: str) -> str:
 
 
 def _lines_html(paragraph: str) -> str:
-    return "<br>\n".join(_linkify(line) for line in paragraph.split("\n"))
+    # No newline after <br>: the page shows comment paragraphs with white-space: pre-wrap, so
+    # a reader's indentation and runs of spaces appear as typed.
+    return "<br>".join(_linkify(line) for line in paragraph.split("\n"))
 
 
 def _linkify(line: str) -> str:

@@ -30,6 +30,9 @@ the tail, number and append (so numbers in a post are never given twice); reader
 shared one while they read what was appended since they last looked (size and inode tell).
 Each write is one ``write`` followed by ``fsync``. A torn last line, left by a crash in the
 middle of a write, is ignored and logged; the next writer cuts it off.
+
+``blogengine backup`` calls ``backup(destination)``: the file is copied under a shared lock,
+complete lines only. To restore, point ``path`` at the copy.
 """
 
 from __future__ import annotations
@@ -208,6 +211,26 @@ class JsonlCommentStore:
             found = [c for c in self._by_post.get(post_id, {}).values() if c.created_at >= since]
         return sorted(found, key=lambda c: c.number)
 
+    # -- backing up (BackupCapable) ------------------------------------------------------
+    def backup(self, destination: Path) -> list[Path]:
+        """Copy the file into ``destination`` under a shared flock, so no writer is mid-line.
+
+        Only what replaying counts is copied: a torn last line or an unfinished batch at the
+        end is left out. The copy is written beside its final name and renamed into place.
+        """
+        target = Path(destination) / self.path.name
+        partial = target.with_name(f".{target.name}.partial")
+        with self._mutex:
+            try:
+                with self._locked(fcntl.LOCK_SH) as fd:
+                    self._refresh(fd)
+                    _copy_prefix(fd, self._offset, partial)
+                os.replace(partial, target)
+            except OSError as exc:
+                partial.unlink(missing_ok=True)
+                raise StoreError(f"could not back up comment file {self.path}: {exc}") from exc
+        return [target]
+
     # -- the file -----------------------------------------------------------------------
     @contextmanager
     def _locked(self, mode: int) -> Iterator[int]:
@@ -353,6 +376,24 @@ class JsonlCommentStore:
         self._by_post.setdefault(comment.post_id, {})[comment.id] = comment
         if comment.submission_key:
             self._by_key[comment.submission_key] = comment.id
+
+
+def _copy_prefix(fd: int, size: int, target: Path) -> None:
+    """Write the first ``size`` bytes of ``fd`` to a new file ``target`` and fsync it."""
+    out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        offset = 0
+        while offset < size:
+            chunk = os.pread(fd, min(1 << 20, size - offset), offset)
+            if not chunk:
+                raise OSError(f"file ended at byte {offset}, expected {size}")
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(out, view) :]
+            offset += len(chunk)
+        os.fsync(out)
+    finally:
+        os.close(out)
 
 
 def _new_stored(new: NewComment, number: int) -> StoredComment:

@@ -26,7 +26,7 @@ EXPECTED_CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data:",
+    "img-src": "'self' data: https:",
     "object-src": "'none'",
     "base-uri": "'none'",
     "form-action": "'self'",

@@ -9,6 +9,8 @@ Three slots:
 * ``SpamFilter``      an ordered chain, each gives a ``Verdict`` or no opinion;
 * ``CommentStore``    exactly one, keeps comments keyed by the post's stable id.
 
+A store whose comments live outside the app's database may also be ``BackupCapable``.
+
 Backends are classes with keyword-only options; the registry calls ``cls(**options)``.
 """
 
@@ -18,6 +20,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from markupsafe import Markup
@@ -271,4 +274,23 @@ class CommentStore(Protocol):
 
     def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
         """The post's comments of any status created since ``since`` (duplicate checks)."""
+        ...
+
+
+@runtime_checkable
+class BackupCapable(Protocol):
+    """A store that can copy its own data for ``blogengine backup`` (optional).
+
+    Only stores that keep comments outside the app's database need it: the app's SQLite
+    file is copied by the command itself. A store without it is reported as not backed up.
+    """
+
+    def backup(self, destination: Path) -> list[Path]:
+        """Copy the store's data into ``destination`` and return every file written.
+
+        ``destination`` is an existing, empty directory made for this backup. The copy must
+        be consistent while other processes write (take the store's own locks; never copy a
+        half-written record), and loading it with the same backend and options pointing at
+        the copy must give the comments back. Failures raise StoreError.
+        """
         ...

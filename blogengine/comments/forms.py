@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
@@ -62,6 +63,16 @@ def _not_blank(message: str):  # type: ignore[no-untyped-def]
 
 
 class CommentForm(FlaskForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Read only the request's text fields, never an uploaded file or a JSON body.
+
+        Flask-WTF would also read those: a file where text belongs, or a JSON list, was a 500.
+        """
+        submitted = has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+        if not args and "formdata" not in kwargs and submitted:
+            kwargs["formdata"] = request.form
+        super().__init__(*args, **kwargs)
+
     author = StringField(
         "Name",
         validators=[

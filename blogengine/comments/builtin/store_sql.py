@@ -2,7 +2,8 @@
 
 By default it uses the app's own database (SQLite in WAL mode, or PostgreSQL by URL) and its
 tables are created by the app's migrations; given ``url`` it keeps comments in that database
-instead and creates its tables there itself.
+instead and creates its tables there itself. ``blogengine backup`` copies the app's SQLite
+database only: with ``url`` given, back that database up as well (the command warns).
 
 Numbers within a post are never given twice, even after a comment is deleted for good: each
 post's highest number ever given is kept in ``comment_counters`` and bumped in the insert's
