@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from blogengine import create_app
+from blogengine.comments import get_service
+from blogengine.comments.contracts import CommentDraft, NewComment, Status, StoredComment, Verdict
 from blogengine.extensions import db
 from blogengine.models import Post
-from blogengine.rendering import paragraphs_html
+from blogengine.rendering import comment_html, paragraphs_html
+from blogengine.timeutil import utcnow
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
@@ -96,3 +101,53 @@ class CommentPoster:
         form.update({"author": "Ada", "body": "A thoughtful comment.", "captcha_answer": "human"})
         form.update(fields)
         return self.client.post(f"/posts/{slug}/comments", data=form)
+
+
+def add_comment(
+    app: Flask,
+    post_uid: str,
+    body: str = "A thoughtful comment.",
+    *,
+    author: str = "Ada",
+    website: str | None = None,
+    email: str | None = None,
+    status: Status = Status.APPROVED,
+    verdicts: tuple[Verdict, ...] = (),
+    created_at: datetime | None = None,
+) -> StoredComment:
+    """Put a comment straight into the store, as an import or a judged submission would."""
+    with app.app_context():
+        return get_service().store.add(
+            NewComment(
+                draft=CommentDraft(
+                    post_id=post_uid, author=author, body=body, website=website, email=email
+                ),
+                status=status,
+                body_html=comment_html(body),
+                created_at=created_at or utcnow(),
+                verdicts=verdicts,
+            )
+        )
+
+
+def add_post(app: Flask, title: str, slug: str, **fields: Any) -> PostInfo:
+    with app.app_context():
+        post = make_post(title=title, slug=slug, **fields)
+        return PostInfo(post.id, post.uid, post.slug, post.title)
+
+
+def textarea(page: str) -> str:
+    """The comment textarea's text as the browser would show it."""
+    match = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
+    assert match, "the page has no textarea"
+    # Browsers drop one newline right after <textarea>; WTForms writes one for that reason.
+    return html.unescape(match.group(1)).removeprefix("\r\n").removeprefix("\n")
+
+
+def input_value(page: str, name: str) -> str | None:
+    """The value of the input called ``name`` ("" when it has none), None if there is none."""
+    for tag in re.findall(r"<input[^>]*>", page):
+        if re.search(rf'\bname="{re.escape(name)}"', tag):
+            value = re.search(r'\bvalue="([^"]*)"', tag)
+            return html.unescape(value.group(1)) if value else ""
+    return None

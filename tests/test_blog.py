@@ -9,44 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import CommentPoster, PostInfo, make_post
+from support import CommentPoster, PostInfo, add_comment, add_post
 
 from blogengine.comments import get_service
-from blogengine.comments.contracts import CommentDraft, NewComment, Status, StoreError
-from blogengine.rendering import comment_html
-from blogengine.timeutil import utcnow
+from blogengine.comments.contracts import Status, StoreError
 
 TITLE = "Hillary Mann Leverett: America Loses Another Bit of Leverage with Iran"
-
-
-def add_comment(
-    app: Flask,
-    post_uid: str,
-    author: str = "Ada",
-    body: str = "A thoughtful comment.",
-    *,
-    website: str | None = None,
-    email: str | None = None,
-    status: Status = Status.APPROVED,
-) -> None:
-    """Put a comment straight into the store, as an import or an approved submission would."""
-    with app.app_context():
-        get_service().store.add(
-            NewComment(
-                draft=CommentDraft(
-                    post_id=post_uid, author=author, body=body, website=website, email=email
-                ),
-                status=status,
-                body_html=comment_html(body),
-                created_at=utcnow(),
-            )
-        )
-
-
-def add_post(app: Flask, title: str, slug: str, **fields: object) -> PostInfo:
-    with app.app_context():
-        post = make_post(title=title, slug=slug, **fields)
-        return PostInfo(post.id, post.uid, post.slug, post.title)
 
 
 def page_text(client: FlaskClient, url: str, status: int = 200) -> str:
@@ -106,9 +74,9 @@ def test_index_shows_byline_excerpt_and_comment_counts_in_words(app, client):
     single = add_post(app, "One reply", "single", author="Steve")
     add_post(app, "Quiet", "quiet")
     for n in range(11):
-        add_comment(app, guest.uid, f"Reader {n}")
+        add_comment(app, guest.uid, author=f"Reader {n}")
     add_comment(app, single.uid)
-    add_comment(app, single.uid, "Held back", status=Status.PENDING)
+    add_comment(app, single.uid, author="Held back", status=Status.PENDING)
 
     listed = {t: visible_text(a) for t, a in summaries(page_text(client, "/")).items()}
 
@@ -253,13 +221,13 @@ def test_comments_are_numbered_with_anchors_and_say_who_said_what(app, client, g
     add_comment(
         app,
         guest_post.uid,
-        "Everything will be Utopic is myopic",
-        "What a wild world we live in.\nSecond line.",
+        author="Everything will be Utopic is myopic",
+        body="What a wild world we live in.\nSecond line.",
         website="https://utopic.example/blog",
         email="utopic@example.org",
     )
-    add_comment(app, guest_post.uid, "Held back", "Not yet.", status=Status.PENDING)
-    add_comment(app, guest_post.uid, "Ada", "Quite so.", email="ada@example.org")
+    add_comment(app, guest_post.uid, author="Held back", body="Not yet.", status=Status.PENDING)
+    add_comment(app, guest_post.uid, author="Ada", body="Quite so.", email="ada@example.org")
 
     page = page_text(client, f"/posts/{guest_post.slug}")
 
@@ -296,8 +264,8 @@ def test_what_readers_typed_is_shown_as_text_never_run(app, client, post):
     add_comment(
         app,
         post.uid,
-        "<b>x</b>",
-        "<script>alert(1)</script>",
+        author="<b>x</b>",
+        body="<script>alert(1)</script>",
         website="javascript:alert(2)",  # never accepted by the form; an old import might have it
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import support
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
@@ -21,8 +22,6 @@ from support import make_post
 from blogengine.comments import get_service
 from blogengine.comments.contracts import (
     Action,
-    CommentDraft,
-    NewComment,
     Status,
     StoredComment,
     Verdict,
@@ -93,21 +92,13 @@ def add_comment(
     post_uid: str,
     body: str = "A comment.",
     *,
-    author: str = "Ada",
     status: Status = Status.PENDING,
-    verdicts: tuple[Verdict, ...] = (),
     minutes_ago: int = 0,
+    **fields: Any,
 ) -> StoredComment:
-    with app.app_context():
-        return get_service().store.add(
-            NewComment(
-                draft=CommentDraft(post_id=post_uid, author=author, body=body),
-                status=status,
-                body_html=f"<p>{body}</p>",
-                created_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
-                verdicts=verdicts,
-            )
-        )
+    """Pending by default: the moderation queue is what these commands work on."""
+    created_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return support.add_comment(app, post_uid, body, status=status, created_at=created_at, **fields)
 
 
 def stored(app: Flask, comment_id: str) -> StoredComment | None:
@@ -155,7 +146,7 @@ def test_comments_list_shows_each_comment_with_its_verdict_trail(
     held = add_comment(
         app,
         post.uid,
-        long_body,
+        body=long_body,
         author="Grace",
         verdicts=(
             Verdict(Action.MODERATE, "3 links (more than 2) in the comment", "links"),
@@ -189,9 +180,11 @@ def test_comments_list_filters_by_status_post_and_limit(
 ) -> None:
     with app.app_context():
         other_uid = make_post(title="Another", slug="another").uid
-    old = add_comment(app, post.uid, "old and approved", status=Status.APPROVED, minutes_ago=30)
-    new = add_comment(app, post.uid, "new and pending", minutes_ago=1)
-    spam = add_comment(app, other_uid, "buy things", status=Status.SPAM, minutes_ago=10)
+    old = add_comment(
+        app, post.uid, body="old and approved", status=Status.APPROVED, minutes_ago=30
+    )
+    new = add_comment(app, post.uid, body="new and pending", minutes_ago=1)
+    spam = add_comment(app, other_uid, body="buy things", status=Status.SPAM, minutes_ago=10)
 
     everything = rows(ok(runner, "comments", "list"))
     assert [r["ID"] for r in everything] == [new.id, spam.id, old.id]  # newest first
@@ -221,7 +214,7 @@ def test_comments_list_rejects_an_unknown_post_and_status(
 def test_comments_list_does_not_pass_terminal_escapes_through(
     app: Flask, runner: FlaskCliRunner, post: Any
 ) -> None:
-    add_comment(app, post.uid, "red\x1b[31m text\nnext line", author="Eve\x1b]0;pwned\x07")
+    add_comment(app, post.uid, body="red\x1b[31m text\nnext line", author="Eve\x1b]0;pwned\x07")
     output = ok(runner, "comments", "list")
     assert "\x1b" not in output
     assert "\x07" not in output

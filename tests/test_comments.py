@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
+from support import hidden_fields, input_value, textarea
 
 from blogengine.comments import get_service
 from blogengine.comments.contracts import Status, StoreError
@@ -16,21 +14,6 @@ TYPED = {
     "website": "https://zoe.example.org/blog",
     "body": "First line – with a dash…\nSecond line, kept.\n\n<script>alert(1)</script> & more",
 }
-
-
-def textarea(page: str) -> str:
-    match = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
-    assert match, "the page has no textarea"
-    # Browsers drop one newline right after <textarea>; WTForms writes one for that reason.
-    return html.unescape(match.group(1)).removeprefix("\r\n").removeprefix("\n")
-
-
-def input_value(page: str, name: str) -> str | None:
-    for tag in re.findall(r"<input[^>]*>", page):
-        if re.search(rf'\bname="{name}"', tag):
-            value = re.search(r'\bvalue="([^"]*)"', tag)
-            return html.unescape(value.group(1)) if value else ""
-    return None
 
 
 def assert_everything_kept(page: str, typed: dict[str, str]) -> None:
@@ -153,16 +136,10 @@ def test_store_failure_is_a_503_that_keeps_the_text(app, post, poster, monkeypat
     assert "could not be saved" in page
     assert_everything_kept(page, TYPED)
     monkeypatch.undo()
-    retry = poster.post(post.slug, reuse=hidden_fields_of(page), **TYPED)
+    retry = poster.post(post.slug, reuse=hidden_fields(page), **TYPED)
     assert retry.status_code == 303, "the retry goes through and is not called a duplicate"
     [comment] = stored(app, post.uid)
     assert comment.submission_key == form["submission_key"]
-
-
-def hidden_fields_of(page: str) -> dict[str, str]:
-    from support import hidden_fields
-
-    return hidden_fields(page)
 
 
 @pytest.mark.parametrize("app_config", [{"COMMENTS_MODERATE_ALL": True}])

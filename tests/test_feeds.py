@@ -8,42 +8,11 @@ import feedparser
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import PostInfo, make_post
+from support import PostInfo, add_comment, add_post
 
-from blogengine.comments import get_service
-from blogengine.comments.contracts import CommentDraft, NewComment, Status
-from blogengine.rendering import comment_html
-from blogengine.timeutil import utcnow
+from blogengine.comments.contracts import Status
 
 BASE = "http://blog.test"
-
-
-def add_comment(
-    app: Flask,
-    post_uid: str,
-    author: str,
-    body: str,
-    *,
-    website: str | None = None,
-    status: Status = Status.APPROVED,
-) -> None:
-    with app.app_context():
-        get_service().store.add(
-            NewComment(
-                draft=CommentDraft(
-                    post_id=post_uid, author=author, body=body, website=website, email="e@x.org"
-                ),
-                status=status,
-                body_html=comment_html(body),
-                created_at=utcnow(),
-            )
-        )
-
-
-def add_post(app: Flask, title: str, slug: str, **fields: object) -> PostInfo:
-    with app.app_context():
-        post = make_post(title=title, slug=slug, **fields)
-        return PostInfo(post.id, post.uid, post.slug, post.title)
 
 
 def fetch(client: FlaskClient, url: str) -> tuple[str, feedparser.FeedParserDict]:
@@ -125,9 +94,9 @@ def test_an_empty_blog_has_a_valid_feed(client):
 
 def test_comments_feed_lists_approved_comments_newest_first(app, client, posts):
     post = posts[0]
-    add_comment(app, post.uid, "Ada", "First!", website="https://ada.example")
-    add_comment(app, post.uid, "Spammer", "Buy now", status=Status.SPAM)
-    add_comment(app, post.uid, "Grace", "Second line\nkept.")
+    add_comment(app, post.uid, author="Ada", body="First!", website="https://ada.example")
+    add_comment(app, post.uid, author="Spammer", body="Buy now", status=Status.SPAM)
+    add_comment(app, post.uid, author="Grace", body="Second line\nkept.")
 
     raw, feed = fetch(client, f"/posts/{post.slug}/comments.atom")
 
@@ -147,7 +116,7 @@ def test_comments_feed_lists_approved_comments_newest_first(app, client, posts):
 
 
 def test_readers_markup_in_a_feed_is_escaped_text(app, client, posts):
-    add_comment(app, posts[1].uid, "<b>x</b>", "<script>alert(1)</script>")
+    add_comment(app, posts[1].uid, author="<b>x</b>", body="<script>alert(1)</script>")
 
     raw, feed = fetch(client, f"/posts/{posts[1].slug}/comments.atom")
 

@@ -8,10 +8,8 @@ typed (line breaks made "\\n", as the form does) and the name field too.
 
 from __future__ import annotations
 
-import html
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +19,7 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import build_app, hidden_fields, make_post
+from support import build_app, hidden_fields, input_value, make_post, textarea
 
 from blogengine.extensions import db
 
@@ -208,20 +206,6 @@ def _multidict(pairs: list[tuple[str, Any]]) -> Any:
 
 def _content_type(kind: str) -> str:
     return "multipart/form-data" if kind == "multipart" else "application/x-www-form-urlencoded"
-
-
-def textarea(page: str) -> str:
-    match = re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', page, re.S)
-    assert match, "the page has no comment textarea"
-    return html.unescape(match.group(1)).removeprefix("\r\n")  # WTForms writes that one
-
-
-def input_value(page: str, name: str) -> str | None:
-    for tag in re.findall(r"<input[^>]*>", page):
-        if re.search(rf'\bname="{name}"', tag):
-            value = re.search(r'\bvalue="([^"]*)"', tag)
-            return html.unescape(value.group(1)) if value else ""
-    return None
 
 
 def check(response: Any, sent: Sent) -> None:

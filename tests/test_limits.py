@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support import textarea
 from test_rate_limit import stored_addresses
-from test_security import TYPED, input_values, textarea
+from test_security import TYPED, input_values
 
 TOO_LONG: dict[str, tuple[str, str]] = {
     # field: (config key, the words the message uses)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import CommentPoster, build_app, hidden_fields
+from support import CommentPoster, build_app, hidden_fields, textarea
 from test_xss import elements
 
 from blogengine.security import PERMISSIONS_POLICY
@@ -37,12 +36,6 @@ EXPECTED_CSP = {
 def csp(header: str) -> dict[str, str]:
     directives = (part.strip().split(None, 1) for part in header.split(";") if part.strip())
     return {d[0]: (d[1] if len(d) > 1 else "") for d in directives}
-
-
-def textarea(page: str) -> str:
-    match = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
-    assert match, "the page has no textarea"
-    return html.unescape(match.group(1)).removeprefix("\r\n").removeprefix("\n")
 
 
 def input_values(page: str) -> dict[str, str]:

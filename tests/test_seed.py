@@ -116,7 +116,10 @@ def seed(runner: FlaskCliRunner, *args: str | Path):  # type: ignore[no-untyped-
 
 
 def test_shared_seed_is_the_project_seed() -> None:
-    assert SEED.read_bytes() == (SHARED / "seeds" / "000_a0b67bdef3d04ffa.txt").read_bytes()
+    shared_seed = SHARED / "seeds" / "000_a0b67bdef3d04ffa.txt"
+    if not shared_seed.exists():
+        pytest.skip(f"{SHARED} is absent: cannot compare seeds/ with the shared archive")
+    assert SEED.read_bytes() == shared_seed.read_bytes()
 
 
 def test_imports_the_post(app: Flask, runner: FlaskCliRunner) -> None:
