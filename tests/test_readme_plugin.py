@@ -120,3 +120,10 @@ def test_it_holds_a_too_short_comment_and_lets_a_real_one_through(
     assert [(v.source, v.action) for v in held.verdicts] == [(name, Action.MODERATE)]
     assert published.status is Status.APPROVED
     assert published.verdicts == ()
+
+
+def test_the_readme_and_the_how_to_show_the_same_example() -> None:
+    """README.md carries the example itself; docs/writing-a-plugin.md must not drift from it."""
+    assert SOURCE_FILE.name == "README.md"
+    doc = PROJECT / "docs" / "writing-a-plugin.md"
+    assert python_blocks(doc.read_text(encoding="utf-8")) == [EXAMPLE]
