@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def newest_first():  # type: ignore[no-untyped-def]
 
 @bp.get("/")
 def index() -> str:
-    per_page = max(1, int(_config("POSTS_PER_PAGE")))
+    per_page = max(1, int(current_app.config["POSTS_PER_PAGE"]))
     page = request.args.get("page", 1, type=int) or 1
     if page < 1:
         abort(404)
@@ -165,8 +166,7 @@ def archived_image_url(name: str | None) -> str | None:
 
 
 def new_submission_key() -> str:
-    import secrets
-
+    """A fresh key per form: the same key twice means the same comment sent twice."""
     return secrets.token_urlsafe(24)
 
 
@@ -250,7 +250,3 @@ def store_unavailable(error: StoreError) -> tuple[str, int]:
     """Comments could not be read: say so plainly (503) rather than a bare 500."""
     log.error("comment store failed on %s: %s", request.path, error)
     return render_template("errors/503.html"), 503
-
-
-def _config(key: str) -> Any:
-    return current_app.config[key]

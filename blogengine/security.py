@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, current_app, render_template_string, request
+from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -40,16 +40,6 @@ TOO_LARGE_PROBLEM = (
     "site accepts, so none of it could be read and it could not be kept here. Please go back "
     "in your browser to get your text, shorten it, and send it again."
 )
-
-_ERROR_PAGE = """{% extends "base.html" %}
-{% block title %}{{ title }} · {{ config.SITE_TITLE }}{% endblock %}
-{% block content %}
-<section class="error-page">
-  <h1>{{ title }}</h1>
-  <p>{{ message }}</p>
-  <p><a href="{{ url_for('blog.index') }}">Go to the front page</a></p>
-</section>
-{% endblock %}"""
 
 
 def init_app(app: Flask) -> None:
@@ -192,5 +182,5 @@ def _comment_page(problem: str, status: int, *, keep_text: bool) -> Response | N
 
 
 def _error_page(title: str, message: str, status: int) -> Response:
-    html = render_template_string(_ERROR_PAGE, title=title, message=message)
+    html = render_template("errors/message.html", title=title, message=message)
     return current_app.make_response((html, status))
