@@ -38,6 +38,7 @@ test: unit
 
 unit: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --ignore=tests/e2e
 
 # Browser tests: headless Debian Chromium driven by Playwright (never `playwright install`).
