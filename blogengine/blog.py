@@ -44,6 +44,11 @@ AUTOESCAPED_SUFFIXES = (".atom",)
 PENDING_SESSION_KEY = "pending_comment"
 
 FEED_ENTRIES = 20
+#: Beyond any blog's size; a larger ?page= is a 404, not a number the database cannot hold.
+MAX_PAGE = 1_000_000
+#: Pages that carry the comment form hold a per-reader CSRF token and submission key: a
+#: shared cache must never hand them to another reader.
+FORM_PAGE_HEADERS = {"Cache-Control": "private, no-store"}
 
 
 @bp.record_once
@@ -67,7 +72,7 @@ def newest_first():  # type: ignore[no-untyped-def]
 def index() -> str:
     per_page = max(1, int(current_app.config["POSTS_PER_PAGE"]))
     page = request.args.get("page", 1, type=int) or 1
-    if page < 1:
+    if not 1 <= page <= MAX_PAGE:
         abort(404)
     pagination = db.paginate(
         select(Post).order_by(*newest_first()), page=page, per_page=per_page, error_out=False
@@ -137,7 +142,7 @@ def render_post(
         extra_fields=extra_fields,
         problem=problem,
     )
-    return html, status
+    return html, status, FORM_PAGE_HEADERS
 
 
 def _own_pending_comment(service) -> StoredComment | None:  # type: ignore[no-untyped-def]
@@ -238,6 +243,20 @@ def web_link(url: str | None) -> str | None:
 def not_found(_error: HTTPException) -> tuple[str, int]:
     """A 404 that looks like the site and leads back to it."""
     return render_template("errors/404.html"), 404
+
+
+@bp.app_errorhandler(500)
+def server_error(_error: HTTPException) -> tuple[str, int]:
+    """The last resort looks like the site and says what a reader can do."""
+    return (
+        render_template(
+            "errors/message.html",
+            title="Something went wrong",
+            message="This page could not be shown because of an error on our side. It has "
+            "been logged. Please try again in a few minutes.",
+        ),
+        500,
+    )
 
 
 @bp.app_errorhandler(503)

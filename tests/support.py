@@ -140,8 +140,9 @@ def textarea(page: str) -> str:
     """The comment textarea's text as the browser would show it."""
     match = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
     assert match, "the page has no textarea"
-    # Browsers drop one newline right after <textarea>; WTForms writes one for that reason.
-    return html.unescape(match.group(1)).removeprefix("\r\n").removeprefix("\n")
+    # Browsers drop exactly one newline right after <textarea>; WTForms writes one for that.
+    text = html.unescape(match.group(1))
+    return text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
 
 
 def input_value(page: str, name: str) -> str | None:

@@ -401,3 +401,26 @@ def test_the_stylesheet_is_served_and_made_for_reading(client):
     assert re.search(r"\.hp\s*\{[^}]*left:\s*-10000px", css), "honeypot moved off-screen"
     assert not re.search(r"\.hp\s*\{[^}]*display:\s*none", css), "bots skip display:none"
     assert "ch;" in css, "the measure is set in characters"
+
+
+@pytest.mark.parametrize("page", ["1000001", "9223372036854775807", "99999999999999999999"])
+def test_an_absurd_page_number_is_a_404_not_a_500(client: FlaskClient, page: str) -> None:
+    assert client.get(f"/?page={page}").status_code == 404
+
+
+def test_pages_with_the_form_are_never_cached_for_others(client: FlaskClient, post) -> None:
+    response = client.get(f"/posts/{post.slug}")
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_an_unexpected_error_gets_the_site_s_500_page(app: Flask, monkeypatch) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    from blogengine import blog
+
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(blog.db, "paginate", explode)
+    response = app.test_client().get("/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import hidden_fields, input_value, textarea
+from support import hidden_fields, input_value, make_post, textarea
 
 from blogengine.comments import get_service
 from blogengine.comments.contracts import Status, StoreError
@@ -139,7 +139,58 @@ def test_store_failure_is_a_503_that_keeps_the_text(app, post, poster, monkeypat
     retry = poster.post(post.slug, reuse=hidden_fields(page), **TYPED)
     assert retry.status_code == 303, "the retry goes through and is not called a duplicate"
     [comment] = stored(app, post.uid)
-    assert comment.submission_key == form["submission_key"]
+    assert comment.body == TYPED["body"]
+    assert len(stored(app, post.uid, status=None)) == 1, "stored once, nothing half-written"
+
+
+def test_an_edited_resubmission_of_the_same_form_is_a_new_comment(app, post, poster):
+    """Back, edit, send: the form's key is the old one, but the reader's new text is kept."""
+    form = poster.form_for(post.slug)
+    first = poster.post(post.slug, reuse=form, body="First version.")
+    again = poster.post(post.slug, reuse=form, body="Second, corrected version.")
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] != again.headers["Location"]
+    assert [c.body for c in stored(app, post.uid)] == [
+        "First version.",
+        "Second, corrected version.",
+    ]
+
+
+def test_a_submission_key_is_never_shared_across_posts(app, post, poster):
+    with app.app_context():
+        other = make_post(title="Another post", slug="another")
+        other_uid = other.uid
+    form = poster.form_for(post.slug)
+    assert poster.post(post.slug, reuse=form, **TYPED).status_code == 303
+    elsewhere = poster.post("another", reuse=form, **TYPED)
+    assert elsewhere.status_code == 303
+    assert elsewhere.headers["Location"].endswith("/posts/another#comment-1")
+    assert len(stored(app, other_uid)) == 1
+
+
+def test_a_broken_captcha_backend_is_a_503_that_says_so_and_keeps_the_text(
+    app, post, poster, monkeypatch
+):
+    with app.app_context():
+        captcha = get_service(app).captcha
+
+    def crash(fields, ctx):
+        raise RuntimeError("plugin bug")
+
+    monkeypatch.setattr(captcha, "verify", crash)
+    response = poster.post(post.slug, **TYPED)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "something went wrong on our side" in page
+    assert "comment store is not answering" not in page, "not blamed on the store"
+    assert_everything_kept(page, TYPED)
+    assert stored(app, post.uid, status=None) == []
+
+
+def test_backends_never_see_the_session_signing_key(app):
+    with app.app_context():
+        ctx = get_service(app).captcha_context()
+    assert ctx.secret_key and ctx.secret_key != app.config["SECRET_KEY"]
 
 
 @pytest.mark.parametrize("app_config", [{"COMMENTS_MODERATE_ALL": True}])

@@ -143,6 +143,8 @@ class CaptchaContext:
     """What the host gives a CAPTCHA: the clock, a secret to sign with and a replay ledger."""
 
     now: datetime
+    #: A key for signing this site's CAPTCHA tokens, derived from (never equal to) the key
+    #: that signs the site's sessions.
     secret_key: str
     ledger: NonceLedger
     remote_addr: str | None = None

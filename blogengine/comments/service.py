@@ -7,9 +7,11 @@ understands; the caller keeps the reader's text for every outcome that did not s
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 
@@ -29,6 +31,7 @@ from .contracts import (
     PostRef,
     Status,
     StoredComment,
+    StoreError,
     Verdict,
 )
 
@@ -39,7 +42,10 @@ class OutcomeKind(enum.Enum):
     PUBLISHED = "published"
     PENDING = "pending"
     CAPTCHA_FAILED = "captcha_failed"
+    #: The store raised StoreError: nothing was kept.
     STORE_FAILED = "store_failed"
+    #: Another backend broke (a CAPTCHA plugin's bug, say): nothing was kept.
+    FAILED = "failed"
 
     @property
     def stored(self) -> bool:
@@ -52,14 +58,16 @@ class Outcome:
     message: str
     comment: StoredComment | None = None
     verdicts: tuple[Verdict, ...] = ()
-    #: True when this answers a submission key seen before (a double click, a resubmit).
-    repeated: bool = False
 
 
 PUBLISHED_MESSAGE = "Thank you: your comment is published."
 PENDING_MESSAGE = (
     "Thank you: your comment is awaiting moderation. It will appear once the blog's owner "
     "has approved it."
+)
+FAILED_MESSAGE = (
+    "Sorry: something went wrong on our side while checking your comment, so it was not "
+    "saved. Nothing was lost: your text is still in the form below. Please try again later."
 )
 STORE_FAILED_MESSAGE = (
     "Sorry: your comment could not be saved because the comment store is not answering. "
@@ -85,7 +93,10 @@ class CommentService:
         self.chain = chain
         self.store = store
         self.ledger = ledger
-        self.secret_key = secret_key
+        # Backends get a key derived for their use, never the one that signs sessions.
+        self.captcha_secret = hmac.new(
+            secret_key.encode(), b"blogengine.captcha", hashlib.sha256
+        ).hexdigest()
         self.moderate_all = moderate_all
         self.clock = clock
 
@@ -94,7 +105,7 @@ class CommentService:
     ) -> CaptchaContext:
         return CaptchaContext(
             now=self.clock(),  # type: ignore[arg-type]
-            secret_key=self.secret_key,
+            secret_key=self.captcha_secret,
             ledger=self.ledger,
             remote_addr=remote_addr,
             submission_key=submission_key,
@@ -112,11 +123,13 @@ class CommentService:
 
     def submit(self, draft: CommentDraft, post: PostRef) -> Outcome:
         """Judge and keep one comment; never raises for a backend's failure."""
+        if draft.submission_key:
+            draft = replace(draft, submission_key=idempotency_key(draft))
         try:
             if draft.submission_key:
                 earlier = self.store.find_by_submission_key(draft.submission_key)
                 if earlier is not None:
-                    return _stored_outcome(earlier, repeated=True)
+                    return _stored_outcome(earlier)
 
             captcha = self.captcha.verify(
                 draft.fields, self.captcha_context(draft.remote_addr, draft.submission_key)
@@ -126,20 +139,22 @@ class CommentService:
 
             now = self.clock()
             result = self.chain.run(draft, FilterContext(now=now, post=post, store=self.store))  # type: ignore[arg-type]
-            status = _status_for(result.action, self.moderate_all)
             stored = self.store.add(
                 NewComment(
                     draft=draft,
-                    status=status,
+                    status=_status_for(result.action, self.moderate_all),
                     body_html=comment_html(draft.body),
                     created_at=now,  # type: ignore[arg-type]
                     verdicts=result.verdicts,
                 )
             )
-        except Exception:
+        except StoreError:
             log.exception("comment on post %s could not be stored", draft.post_id)
             return Outcome(OutcomeKind.STORE_FAILED, STORE_FAILED_MESSAGE)
-        return _stored_outcome(stored, repeated=stored.submission_key != draft.submission_key)
+        except Exception:
+            log.exception("comment on post %s failed in a backend", draft.post_id)
+            return Outcome(OutcomeKind.FAILED, FAILED_MESSAGE)
+        return _stored_outcome(stored)
 
     def moderate(self, comment_id: str, status: Status) -> StoredComment:
         """Set a comment's status and let learning filters learn from the decision."""
@@ -163,14 +178,23 @@ def _status_for(action: Action, moderate_all: bool) -> Status:
     return Status.APPROVED
 
 
-def _stored_outcome(comment: StoredComment, *, repeated: bool = False) -> Outcome:
+def idempotency_key(draft: CommentDraft) -> str:
+    """The key a store deduplicates on: the form's key, bound to the post, name and text.
+
+    The same form sent twice with the same text (a double click, a retry after a failure) is
+    one comment; the same form sent again with an edited text (Back, edit, send) is a new
+    comment, not silently answered with the old one; a key is never shared across posts.
+    """
+    parts = (draft.submission_key or "", draft.post_id, draft.author, draft.body)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:48]
+
+
+def _stored_outcome(comment: StoredComment) -> Outcome:
     if comment.status is Status.APPROVED:
-        return Outcome(
-            OutcomeKind.PUBLISHED, PUBLISHED_MESSAGE, comment, comment.verdicts, repeated
-        )
+        return Outcome(OutcomeKind.PUBLISHED, PUBLISHED_MESSAGE, comment, comment.verdicts)
     # Spam is kept for review and the reader is told what a held comment is told: a
     # spammer learns nothing, and a person misjudged is treated with courtesy.
-    return Outcome(OutcomeKind.PENDING, PENDING_MESSAGE, comment, comment.verdicts, repeated)
+    return Outcome(OutcomeKind.PENDING, PENDING_MESSAGE, comment, comment.verdicts)
 
 
 def raw_fields(form: Mapping[str, str]) -> dict[str, str]:

@@ -44,7 +44,7 @@ def post_comment(slug: str) -> Any:
     if outcome.kind is OutcomeKind.CAPTCHA_FAILED:
         form.captcha_error = outcome.message  # type: ignore[attr-defined]
         return render_post(post, form, status=422, problem=outcome.message)
-    if outcome.kind is OutcomeKind.STORE_FAILED:
+    if outcome.kind in (OutcomeKind.STORE_FAILED, OutcomeKind.FAILED):
         return render_post(post, form, status=503, problem=outcome.message)
 
     comment = outcome.comment
