@@ -514,3 +514,11 @@ def test_a_comma_separated_filter_list_from_env_is_accepted(
     clean_env.setenv("BLOGENGINE_COMMENTS_SPAM_FILTERS", "links, honeypot")
     app = create_app()
     assert get_service(app).chain.names == ["links", "honeypot"]
+
+
+@pytest.mark.parametrize("name", ["fixed", "none"])
+def test_a_captcha_that_keeps_no_bot_out_is_warned_about_outside_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    new_app(tmp_path, monkeypatch, TESTING=False, COMMENTS_CAPTCHA=name)
+    assert f"COMMENTS_CAPTCHA is '{name}'" in caplog.text

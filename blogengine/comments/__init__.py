@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app
 
 from .builtin import store_sql as _store_sql  # noqa: F401  (its table is in the migrations)
@@ -10,7 +12,14 @@ from .ledger import SqlNonceLedger
 from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, Registry
 from .service import CommentService
 
+log = logging.getLogger(__name__)
+
 REGISTRY_KEY = "blogengine.registry"
+#: CAPTCHAs that keep no bot out, with why; chosen on purpose they are fine, by mistake not.
+WEAK_CAPTCHAS = {
+    "none": "no challenge at all",
+    "fixed": "one known answer, meant for tests and private sites",
+}
 SERVICE_KEY = "blogengine.comments"
 
 
@@ -28,6 +37,12 @@ def init_comments(app: Flask) -> None:
 def build_service(app: Flask, registry: Registry) -> CommentService:
     config = app.config
     captcha_name = config["COMMENTS_CAPTCHA"]
+    if captcha_name in WEAK_CAPTCHAS and not app.testing:
+        log.warning(
+            "COMMENTS_CAPTCHA is %r: %s. Choose 'math' or a plugin on a public site.",
+            captcha_name,
+            WEAK_CAPTCHAS[captcha_name],
+        )
     captcha = registry.create(
         CAPTCHA, captcha_name, config["COMMENTS_CAPTCHA_OPTIONS"].get(captcha_name)
     )
