@@ -6,7 +6,6 @@ the models), so what the terminal shows and changes is what readers see.
 
 from __future__ import annotations
 
-import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ from .comments.contracts import Status, StoredComment
 from .extensions import db
 from .models import Post, User
 from .rendering import markdown_html, plain_excerpt
+from .slugs import unique_slug
 from .timeutil import utcnow
 
 SLOT_TITLES = {"captcha": "captcha", "spam_filters": "spam filter", "comment_stores": "store"}
@@ -253,10 +253,9 @@ def posts_add(
     title = (title or heading or "").strip()
     if not title:
         raise click.ClickException(f"{file} has no '# ' heading: give the title with --title")
-    slug = slug or slugify(title)
-    if not slug:
-        raise click.ClickException("cannot make a slug from the title: give one with --slug")
-    if db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None:
+    if not slug:  # made from the title by the seed importer's rules, -2 on a clash
+        slug = unique_slug(title, _slug_taken)
+    elif _slug_taken(slug):
         raise click.ClickException(f"a post with slug {slug!r} exists; choose another --slug")
     html = markdown_html(body)
     post = Post(
@@ -286,10 +285,9 @@ def split_title(source: str) -> tuple[str | None, str]:
     return None, source
 
 
-def slugify(title: str) -> str:
-    """Lower-case ASCII words joined by hyphens (accents dropped, at most 200 characters)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:200].rstrip("-")
+def _slug_taken(slug: str) -> bool:
+    """Slugs are the posts' URLs, so no two posts share one."""
+    return db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None
 
 
 @posts_group.command("list")

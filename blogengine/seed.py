@@ -18,7 +18,21 @@ The archive format is a plain-text dump of an old blog page::
 
 Every file is parsed and validated in full (``parse_file``) before anything is written, so a
 bad file never leaves a half-imported article behind. An article is identified by its title
-(``source_key``), so importing it again, even from a renamed file, changes nothing.
+(``source_key``), so importing it again, even from a renamed file, changes nothing. Text with
+control characters (NUL, DEL, C1...) is refused: PostgreSQL cannot store NUL and feeds cannot
+carry them; CR LF line endings are read as LF.
+
+Writing cannot be one transaction (the comment store may be another database or a file), so
+an import is made resumable instead. The post is committed *unfinished*, without its
+``source_key``; the comments go to the store in one ``add_many``; only then is ``source_key``
+set. A run killed in between (Ctrl-C twice, SIGKILL, a crash) leaves a post with the
+article's deterministic ``uid`` and no ``source_key``: the next run, with or without
+``--replace``, finishes it (its archive comments are put in again, or kept if already
+complete) instead of skipping it. A failure that can be caught is undone at once.
+
+Readers' comments carry a ``submission_key`` (the form requires one), archived ones never do.
+``--replace`` empties the post in the store, so it refuses, changing nothing, while the post
+has any comment from a reader.
 """
 
 from __future__ import annotations
@@ -48,10 +62,10 @@ from .comments.contracts import (
 )
 from .extensions import db
 from .models import Post
-from .rendering import comment_html, paragraphs_html, plain_excerpt
+from .rendering import CONTROL_CHARACTERS, comment_html, paragraphs_html, plain_excerpt
+from .slugs import unique_slug
 from .timeutil import utcnow
 
-SLUG_MAX = 80
 #: Column sizes in models.Post and the comment table, checked before writing (PostgreSQL
 #: rejects longer values, SQLite would silently keep them).
 TITLE_MAX = 500
@@ -144,11 +158,16 @@ def decode(path: str, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SeedError(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x})") from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def parse_text(path: str, text: str) -> ParsedArticle:
-    """Parse a whole archive text; lines are numbered from 1 as an editor shows them."""
+    """Parse a whole archive text; lines are numbered from 1 as an editor shows them.
+
+    CR LF line endings become LF first (an archive saved on Windows is the same archive).
+    """
+    text = text.replace("\r\n", "\n")
+    _check_characters(path, text)
     if not text.strip():
         raise SeedError(path, 1, "empty file")
     lines = text.split("\n")
@@ -163,6 +182,17 @@ def parse_text(path: str, text: str) -> ParsedArticle:
     body = _parse_body(path, lines, body_start, body_end)
     comments = _parse_comments(path, lines, header) if header is not None else []
     return _article(path, title, subtitle if body_start == 2 else None, body, comments)
+
+
+def _check_characters(path: str, text: str) -> None:
+    """Refuse the first forbidden character (see ``CONTROL_CHARACTERS``), naming its line."""
+    match = CONTROL_CHARACTERS.search(text)
+    if match is None:
+        return
+    char = match.group()
+    kind = "noncharacter" if char in "\ufffe\uffff" else "control character"
+    line = text.count("\n", 0, match.start()) + 1
+    raise SeedError(path, line, f"{kind} U+{ord(char):04X} in the text")
 
 
 def _find_comments_header(lines: list[str], start: int) -> int | None:
@@ -299,7 +329,7 @@ class ImportResult:
     """What happened to one file, for the command's one line per file."""
 
     article: ParsedArticle
-    action: str  # "imported", "replaced" or "skipped"
+    action: str  # "imported", "replaced", "finished" (an interrupted import) or "skipped"
 
     def describe(self) -> str:
         title = self.article.title
@@ -310,7 +340,10 @@ class ImportResult:
             )
         count = len(self.article.comments)
         noun = "comment" if count == 1 else "comments"
-        return f'{self.action} {self.article.path}: "{title}" with {count} {noun}'
+        line = f'{self.action} {self.article.path}: "{title}" with {count} {noun}'
+        if self.action == "finished":
+            return line + " (an earlier import of it was interrupted)"
+        return line
 
 
 def parse_all(paths: Sequence[str | Path]) -> list[ParsedArticle]:
@@ -334,23 +367,36 @@ class SeedErrors(Exception):
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
+class RefusedError(Exception):
+    """An import that would delete readers' comments: ``PATH: message``; nothing was changed."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
 def import_article(
     article: ParsedArticle, store: CommentStore, *, replace: bool = False
 ) -> ImportResult:
     """Write one parsed article: the post, then its comments through the comment store.
 
-    The comment store may be another database or a file, so one transaction cannot span
-    both. Instead the post is committed first and, if the store fails, taken back out
-    (or, for --replace, the old post and comments are put back).
+    See the module docstring: the post is committed unfinished (no ``source_key``), the
+    comments are added, then the post is marked finished. A caught failure is undone (for
+    --replace, the old post and comments are put back) and re-raised; an uncaught one leaves
+    an unfinished post that the next run finishes. RefusedError: readers have commented.
     """
     try:
-        existing = db.session.scalar(select(Post).where(Post.source_key == article.source_key))
-        if existing is not None and not replace:
-            return ImportResult(article, "skipped")
-        if existing is None:
+        post, old = _existing(article, store)
+        if post is None:
             _insert_new(article, store)
             return ImportResult(article, "imported")
-        _replace(existing, article, store)
+        if post.source_key is None:
+            _finish(post, article, store, old)
+            return ImportResult(article, "finished")
+        if not replace:
+            return ImportResult(article, "skipped")
+        _replace(post, article, store, old)
         return ImportResult(article, "replaced")
     finally:
         # The store writes on its own connection: a read transaction left open here would
@@ -358,49 +404,170 @@ def import_article(
         db.session.close()
 
 
+def check_replaceable(article: ParsedArticle, store: CommentStore, *, replace: bool) -> None:
+    """Raise RefusedError if importing ``article`` would delete readers' comments; write nothing.
+
+    The command checks every article this way before importing any, so a refusal means the
+    whole run changed nothing.
+    """
+    try:
+        post, old = _existing(article, store)
+        if post is None or (post.source_key is not None and not replace):
+            return
+        if post.source_key is None and _complete(article, old):
+            return
+        _refuse_if_readers(article, old, unfinished=post.source_key is None)
+    finally:
+        db.session.close()
+
+
+def _existing(
+    article: ParsedArticle, store: CommentStore
+) -> tuple[Post | None, list[StoredComment]]:
+    """The article's post, finished (by source_key) or unfinished (by uid), and its comments."""
+    post = db.session.scalar(select(Post).where(Post.source_key == article.source_key))
+    if post is None:
+        post = db.session.scalar(
+            select(Post).where(Post.uid == article.uid, Post.source_key.is_(None))
+        )
+    if post is None:
+        return None, []
+    return post, store.list_for_post(post.uid, status=None)
+
+
+def _complete(article: ParsedArticle, stored: list[StoredComment]) -> bool:
+    """True when the store already holds exactly the article's comments (add_many had run)."""
+    archived = [(c.number, c.author, c.body) for c in stored if not c.submission_key]
+    return archived == [(c.number, c.author, c.body) for c in article.comments]
+
+
+def _refuse_if_readers(
+    article: ParsedArticle, stored: list[StoredComment], *, unfinished: bool
+) -> None:
+    """Readers' comments (with a submission key) must never be deleted by a re-import."""
+    numbers = [str(c.number) for c in stored if c.submission_key]
+    if not numbers:
+        return
+    many = "s" if len(numbers) > 1 else ""
+    which = f"{len(numbers)} comment{many} from readers (number{many} {', '.join(numbers)})"
+    if unfinished:
+        situation = f"was left half-imported by an interrupted run and has {which}"
+        consequence = "finishing the import would delete them"
+    else:
+        situation, consequence = f"has {which}", "--replace would delete them"
+    message = f'"{article.title}" {situation}; {consequence}. Nothing was changed.'
+    raise RefusedError(article.path, message)
+
+
 def _insert_new(article: ParsedArticle, store: CommentStore) -> None:
-    post = Post(uid=article.uid, source_key=article.source_key, slug=unique_slug(article.title))
+    """A new post, committed unfinished, then its comments, then marked finished."""
+    uid = article.uid
+    post = Post(uid=uid, source_key=None, slug=unique_slug(article.title, _slug_taken))
     _fill(post, article)
     _commit(article, lambda: db.session.add(post))
+    stored = False
     try:
-        store.add_many(new_comments(article, article.uid))
-    except Exception as exc:  # any failure, even a plugin's off-contract one, undoes the post
-        _commit(article, lambda: db.session.delete(post))
-        raise SeedError(article.path, 1, f"comment store failed, nothing imported: {exc}") from exc
+        store.add_many(new_comments(article, uid))
+        stored = True
+        _commit(article, lambda: setattr(post, "source_key", article.source_key))
+    except BaseException as exc:  # even Ctrl-C, or a plugin's off-contract error: undo
+        # A StoreError from add_many kept nothing (the contract); anything else may have.
+        kept_nothing = not stored and isinstance(exc, StoreError)
+        undone = _undo_insert(post, uid, store, delete_comments=not kept_nothing)
+        if not isinstance(exc, Exception):
+            raise
+        outcome = "nothing imported" if undone else _UNFINISHED
+        raise SeedError(article.path, 1, f"{_reason(exc)}, {outcome}") from exc
 
 
-def _replace(post: Post, article: ParsedArticle, store: CommentStore) -> None:
-    """Same uid and slug; on a store failure the old post and comments are put back."""
-    uid = post.uid  # read now: after the commit, reading it would reopen a transaction
-    old_fields = {name: getattr(post, name) for name in _FIELDS}
-    old_comments = store.list_for_post(uid, status=None)
+_UNFINISHED = "the post is left unfinished: run `blogengine seed` again to finish it"
+
+
+def _reason(exc: BaseException) -> str:
+    """What failed, in words: a database error (already a SeedError) or the store's own."""
+    return exc.message if isinstance(exc, SeedError) else f"comment store failed: {exc}"
+
+
+def _undo_insert(post: Post, uid: str, store: CommentStore, *, delete_comments: bool) -> bool:
+    """Take the new post (and any comments) back out; False leaves it for the next run."""
+    db.session.rollback()
+    try:
+        if delete_comments:
+            store.delete_for_post(uid)
+        db.session.delete(post)
+        db.session.commit()
+    except Exception:  # even a plugin's off-contract error: the next run finishes the import
+        db.session.rollback()
+        return False
+    return True
+
+
+def _finish(
+    post: Post, article: ParsedArticle, store: CommentStore, old: list[StoredComment]
+) -> None:
+    """Complete an import an earlier run left unfinished; a failure leaves it unfinished."""
+    uid = post.uid
+    complete = _complete(article, old)
+    if not complete:
+        _refuse_if_readers(article, old, unfinished=True)
     _fill(post, article)
     _commit(article, lambda: None)
     try:
+        if not complete:
+            store.delete_for_post(uid)  # archive comments only: checked just above
+            store.add_many(new_comments(article, uid))
+        _commit(article, lambda: setattr(post, "source_key", article.source_key))
+    except Exception as exc:  # nothing to undo: it was unfinished before this run too
+        raise SeedError(article.path, 1, f"{_reason(exc)}, {_UNFINISHED}") from exc
+
+
+def _replace(
+    post: Post, article: ParsedArticle, store: CommentStore, old: list[StoredComment]
+) -> None:
+    """Same uid and slug; on a failure the old post and comments are put back."""
+    _refuse_if_readers(article, old, unfinished=False)
+    uid = post.uid  # read now: after the commit, reading it would reopen a transaction
+    old_fields = {name: getattr(post, name) for name in _FIELDS}
+    _fill(post, article)
+    _commit(article, lambda: setattr(post, "source_key", None))  # unfinished from here
+    try:
         store.delete_for_post(uid)
         store.add_many(new_comments(article, uid))
-    except Exception as exc:  # as in _insert_new
-        _restore(post, old_fields, old_comments, store, article)
-        raise SeedError(article.path, 1, f"comment store failed, nothing replaced: {exc}") from exc
+        _commit(article, lambda: setattr(post, "source_key", article.source_key))
+    except BaseException as exc:  # as in _insert_new
+        restored = _restore(post, uid, old_fields, old, store, article)
+        if not isinstance(exc, Exception):
+            raise
+        outcome = "nothing replaced" if restored else _UNFINISHED
+        raise SeedError(article.path, 1, f"{_reason(exc)}, {outcome}") from exc
 
 
 def _restore(
     post: Post,
+    uid: str,
     fields: dict[str, object],
     comments: list[StoredComment],
     store: CommentStore,
     article: ParsedArticle,
-) -> None:
-    """Best effort: the store failed once, it may fail again; the caller reports the first."""
-    uid = post.uid
-    for name, value in fields.items():
-        setattr(post, name, value)
-    _commit(article, lambda: None)
+) -> bool:
+    """Put the old comments back, then the old fields and the finished mark.
+
+    Best effort: the store failed once, it may fail again. Then the post stays unfinished
+    (with the new fields) and the next run finishes the import; the caller reports the first
+    failure.
+    """
+    db.session.rollback()
     try:
         store.delete_for_post(uid)
         store.add_many([_as_new(c) for c in comments])
-    except (StoreError, SQLAlchemyError):
-        pass
+        for name, value in fields.items():
+            setattr(post, name, value)
+        post.source_key = article.source_key
+        db.session.commit()
+    except Exception:  # even a plugin's off-contract error: the next run finishes the import
+        db.session.rollback()
+        return False
+    return True
 
 
 def _as_new(comment: StoredComment) -> NewComment:
@@ -488,24 +655,9 @@ def _base_time(count: int) -> datetime:
     return utcnow().replace(microsecond=0) - timedelta(seconds=count)
 
 
-def slugify(title: str) -> str:
-    """Lowercase ASCII words joined by hyphens, cut at a word within SLUG_MAX."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    if len(slug) > SLUG_MAX:
-        cut = slug[: SLUG_MAX + 1]
-        slug = (cut.rsplit("-", 1)[0] if "-" in cut else cut)[:SLUG_MAX].strip("-")
-    return slug or "post"
-
-
-def unique_slug(title: str) -> str:
-    """The title's slug, or with -2, -3… appended when another post has it."""
-    base = slugify(title)
-    taken = set(db.session.scalars(select(Post.slug).where(Post.slug.startswith(base))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+def _slug_taken(slug: str) -> bool:
+    """Slugs are the posts' URLs, so no two posts share one."""
+    return db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None
 
 
 # -- the command ----------------------------------------------------------------------------
@@ -520,7 +672,15 @@ def seed_command(paths: tuple[str, ...], replace: bool) -> None:
     try:
         articles = parse_all(paths)
         store = get_service().store
+        refusals = []
+        for article in articles:
+            try:
+                check_replaceable(article, store, replace=replace)
+            except RefusedError as exc:
+                refusals.append(str(exc))
+        if refusals:
+            raise click.ClickException("\n".join(refusals))
         for article in articles:
             click.echo(import_article(article, store, replace=replace).describe())
-    except (SeedError, SeedErrors) as exc:
+    except (SeedError, SeedErrors, RefusedError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -2,7 +2,8 @@
 
 The property: `blogengine seed FILE` either imports (exit 0; the post and its comments are
 there, numbered 1..n once each) or refuses with ``Error: PATH:LINE: message`` (LINE within
-the file), a non-zero exit and the database as it was. Never a traceback.
+the file, and holding the bad byte or control character it names), a non-zero exit and the
+database as it was. Never a traceback.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ ORIGINAL = SEED.read_bytes().split(b"\n")
 NUMBERED = re.compile(rb"^( {0,3})(\d+)\.")
 COMMENTS_HEADER = re.compile(rb"^\s*(\d+)(\s+comments?\s+on)")
 NOT_UTF8 = [b"\xff", b"\xc3(", b"\xe2\x82", b"\xed\xa0\x80", b"\x80abc", b"\xf8\x88\x80\x80\x80"]
+#: What the loader refuses (C0 but tab and LF, DEL, C1, U+FFFE/U+FFFF) and a few it keeps.
+CONTROL = [*map(chr, [*range(0x20), 0x7F, *range(0x80, 0xA0)]), "\ufffe", "\uffff", "\u200b"]
 
 
 @dataclass
@@ -103,6 +106,8 @@ def mutation(draw: st.DrawFn, lines: list[bytes]) -> tuple[str, list[bytes]]:
                 "truncate",
                 "blank",
                 "tab",
+                "control",
+                "crlf",
                 "unicode",
             ]
         )
@@ -139,6 +144,11 @@ def mutation(draw: st.DrawFn, lines: list[bytes]) -> tuple[str, list[bytes]]:
             lines.insert(i, draw(st.sampled_from([b"", b" ", b"    ", b"\r", b"\t"])))
     elif kind == "tab":
         lines[i] = draw(st.sampled_from([b"\t", b"  \t", b"\t\t"])) + lines[i].lstrip(b" ")
+    elif kind == "control":
+        at = draw(st.integers(0, len(lines[i])))
+        lines[i] = lines[i][:at] + draw(st.sampled_from(CONTROL)).encode() + lines[i][at:]
+    elif kind == "crlf":  # the whole file saved with Windows line endings
+        lines = [line + b"\r" for line in lines[:-1]] + lines[-1:]
     else:
         text = draw(st.text(min_size=1, max_size=12))
         at = draw(st.integers(0, len(lines[i])))
@@ -159,13 +169,13 @@ def mutated_archives(draw: st.DrawFn) -> tuple[list[str], bytes]:
 # -- the property -------------------------------------------------------------------------
 
 IMPORTED = re.compile(r'^imported (?P<path>.+): "(?P<title>.*)" with (?P<n>\d+) comments?$', re.S)
+CONTROL_MESSAGE = re.compile(r"(?:control character|noncharacter) U\+([0-9A-F]{4}) in the text")
 REFUSED = re.compile(r"^Error: (?P<path>.+?):(?P<line>\d+): (?P<message>.+)$", re.S)
 
 
 def line_count(data: bytes) -> int:
-    """Lines as the loader numbers them (after CRLF and CR become LF), or as bytes count them."""
-    normalised = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return max(normalised.count(b"\n"), data.count(b"\n")) + 1
+    """Lines as the loader numbers them: CR LF is one line ending, a lone CR is not one."""
+    return data.count(b"\n") + 1
 
 
 def check_import(site: Site, data: bytes, name: str = "archive.txt") -> str:
@@ -205,6 +215,10 @@ def check_import(site: Site, data: bytes, name: str = "archive.txt") -> str:
         bad_line = data.split(b"\n")[line - 1]
         with pytest.raises(UnicodeDecodeError):
             bad_line.decode("utf-8")
+    if (found := CONTROL_MESSAGE.search(match.group("message"))) is not None:
+        lf_lines = data.replace(b"\r\n", b"\n").split(b"\n")  # CR LF is read as LF
+        bad_line = lf_lines[line - 1].decode("utf-8")
+        assert chr(int(found.group(1), 16)) in bad_line, (line, bad_line)
     assert counts(site.app) == before, "a refused file changes nothing"
     return "refused: " + re.sub(r"\d+", "N", match.group("message"))[:40]
 
@@ -227,12 +241,18 @@ def test_the_unmutated_archive_imports(site: Site) -> None:
     assert check_import(site, b"\n".join(ORIGINAL)) == "imported"
 
 
+CONTROL_REFUSED = "refused: control character U+N in the text"
+
+
 @pytest.mark.parametrize(
     ("data", "outcome"),
     [
         (b"", "refused: empty file"),
         (b"\xff", "refused: not UTF-N (byte Nxff)"),
         (b"\n".join(ORIGINAL).replace(b"  3. ", b"  \xd9\xa3. ", 1), "imported"),
+        (b"\r\n".join(ORIGINAL), "imported"),
+        (b"\n".join(ORIGINAL).replace(b"Otak", b"O\x00tak"), CONTROL_REFUSED),
+        (b"T\n\nBody \xc2\x85 text.\n", CONTROL_REFUSED),
     ],
 )
 def test_edge_archives(site: Site, data: bytes, outcome: str) -> None:

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
+from support import CommentPoster
 
+from blogengine import seed as seed_module
 from blogengine.comments import get_service
-from blogengine.comments.contracts import Status, StoredComment, StoreError
+from blogengine.comments.contracts import (
+    CommentDraft,
+    NewComment,
+    Status,
+    StoredComment,
+    StoreError,
+)
 from blogengine.extensions import db
 from blogengine.models import Post
-from blogengine.seed import SeedError, parse_file, parse_text, slugify
+from blogengine.rendering import comment_html
+from blogengine.seed import SeedError, parse_file, parse_text
+from blogengine.slugs import SLUG_MAX, slugify, unique_slug
+from blogengine.timeutil import utcnow
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
@@ -110,6 +122,56 @@ def imported(app: Flask, title: str = TITLE) -> tuple[Post, list[StoredComment]]
 
 def seed(runner: FlaskCliRunner, *args: str | Path):  # type: ignore[no-untyped-def]
     return runner.invoke(args=["seed", *(str(a) for a in args)])
+
+
+def reader_comment(app: Flask, post_uid: str, body: str) -> StoredComment:
+    """A comment as the site's form stores it: with a submission key (archived ones have none)."""
+    with app.app_context():
+        return get_service().store.add(
+            NewComment(
+                draft=CommentDraft(
+                    post_id=post_uid, author="Reader", body=body, submission_key=uuid.uuid4().hex
+                ),
+                status=Status.APPROVED,
+                body_html=comment_html(body),
+                created_at=utcnow(),
+            )
+        )
+
+
+def state(app: Flask, title: str = TITLE) -> tuple[str | None, list[tuple[int, str]]]:
+    """The post's source_key (None: an unfinished import) and its comments' (number, body)."""
+    post, comments = imported(app, title)
+    return post.source_key, [(c.number, c.body) for c in comments]
+
+
+def interrupt(
+    monkeypatch: pytest.MonkeyPatch, app: Flask, *, after: bool = False, undo: str | None = None
+) -> list[int]:
+    """Ctrl-C in the store's add_many (before or ``after`` it stores), once; ``undo`` names
+    the seed module's undo function to interrupt too (a second Ctrl-C, or a SIGKILL: the
+    undo never runs). Returns the list add_many appends each call's size to."""
+    calls: list[int] = []
+    with app.app_context():
+        store = get_service().store
+        real_add_many = store.add_many
+
+        def add_many(news: list[NewComment]) -> list[StoredComment]:
+            calls.append(len(news))
+            if len(calls) > 1:
+                return real_add_many(news)
+            if after:
+                real_add_many(news)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(store, "add_many", add_many)
+    if undo is not None:
+
+        def killed(*args: object, **kwargs: object) -> bool:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(seed_module, undo, killed)
+    return calls
 
 
 # -- the real article -----------------------------------------------------------------------
@@ -258,6 +320,177 @@ def test_replace_store_failure_keeps_the_old_comments(
     assert post.author == "Hillary Mann Leverett"
 
 
+# -- readers' comments and --replace --------------------------------------------------------
+
+
+def test_replace_refuses_when_readers_have_commented(
+    app: Flask, runner: FlaskCliRunner, client: object
+) -> None:
+    assert seed(runner, SEED).exit_code == 0
+    post, _ = imported(app)
+    poster = CommentPoster(client)  # type: ignore[arg-type]
+    assert poster.post(post.slug, body="A reader's first word.").status_code == 303
+    assert poster.post(post.slug, body="And a second one.").status_code == 303
+    _, comments = imported(app)
+    assert [c.number for c in comments if c.submission_key] == [12, 13]
+    before = snapshot(app)
+    result = seed(runner, "--replace", SMALL, SEED)  # SMALL is new: it is not imported either
+    assert result.exit_code == 1
+    assert result.output == (
+        f'Error: {SEED}: "{TITLE}" has 2 comments from readers (numbers 12, 13); '
+        "--replace would delete them. Nothing was changed.\n"
+    )
+    assert snapshot(app) == before
+
+
+def test_replace_refusal_counts_one_reader_and_every_status(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    assert seed(runner, SEED).exit_code == 0
+    post, _ = imported(app)
+    held = reader_comment(app, post.uid, "Held for moderation.")
+    with app.app_context():
+        get_service().store.set_status(held.id, Status.SPAM)
+    before = snapshot(app)
+    result = seed(runner, "--replace", SEED)
+    assert result.exit_code == 1
+    assert "has 1 comment from readers (number 12); --replace would delete" in result.output
+    assert snapshot(app) == before
+
+
+def test_replace_without_readers_still_replaces(app: Flask, runner: FlaskCliRunner) -> None:
+    assert seed(runner, SEED).exit_code == 0
+    post, comments = imported(app)
+    with app.app_context():  # the owner hid an archived comment: it is not a reader's
+        get_service().store.set_status(comments[0].id, Status.DELETED)
+    result = seed(runner, "--replace", SEED)
+    assert result.exit_code == 0, result.output
+    assert state(app) == (post.source_key, [(c.number, c.body) for c in comments])
+
+
+# -- interrupted imports --------------------------------------------------------------------
+
+
+def test_ctrl_c_during_an_import_is_undone(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = interrupt(monkeypatch, app)
+    before = snapshot(app)
+    result = seed(runner, SEED)
+    assert result.exit_code == 1 and "Aborted!" in result.output
+    assert snapshot(app) == before
+    result = seed(runner, SEED)
+    assert result.output == f'imported {SEED}: "{TITLE}" with 11 comments\n'
+    assert calls == [11, 11]
+    key, comments = state(app)
+    assert key is not None and [b for _, b in comments] == expected_comment_texts(SEED)
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-add-many", "after-add-many"])
+def test_a_killed_import_is_finished_by_the_next_run(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch, after: bool
+) -> None:
+    interrupt(monkeypatch, app, after=after, undo="_undo_insert")
+    assert seed(runner, SEED).exit_code == 1
+    key, comments = state(app)
+    assert key is None  # unfinished, not "already imported"
+    assert len(comments) == (11 if after else 0)
+    result = seed(runner, SEED)
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f'finished {SEED}: "{TITLE}" with 11 comments (an earlier import of it was interrupted)\n'
+    )
+    key, comments = state(app)
+    assert key is not None
+    assert [(n, b) for n, b in comments] == list(enumerate(expected_comment_texts(SEED), 1))
+    assert seed(runner, SEED).output.startswith(f"skipped {SEED}: already imported")
+    assert snapshot(app)[0] == 1
+
+
+def test_finishing_keeps_readers_comments_when_the_archive_is_complete(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    interrupt(monkeypatch, app, after=True, undo="_undo_insert")
+    assert seed(runner, SEED).exit_code == 1
+    post, _ = imported(app)
+    reader = reader_comment(app, post.uid, "Commented while it was unfinished.")
+    result = seed(runner, SEED)
+    assert result.exit_code == 0, result.output
+    key, comments = state(app)
+    assert key is not None
+    assert comments[-1] == (12, reader.body) and len(comments) == 12
+
+
+def test_finishing_refuses_to_delete_readers_comments(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    interrupt(monkeypatch, app, undo="_undo_insert")
+    assert seed(runner, SEED).exit_code == 1
+    post, _ = imported(app)
+    reader_comment(app, post.uid, "Commented while it was unfinished.")
+    before = snapshot(app)
+    result = seed(runner, SEED)
+    assert result.exit_code == 1
+    assert result.output == (
+        f'Error: {SEED}: "{TITLE}" was left half-imported by an interrupted run and has 1 comment'
+        " from readers (number 1); finishing the import would delete them. Nothing was changed.\n"
+    )
+    assert snapshot(app) == before
+
+
+def test_a_failed_undo_leaves_the_import_for_the_next_run(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+        store = get_service().store
+        real = {name: getattr(store, name) for name in ("add_many", "delete_for_post")}
+
+        def off_contract(news: list[NewComment]) -> list[StoredComment]:
+            raise RuntimeError("plugin bug")  # not a StoreError: the store may have kept some
+
+        def broken(post_id: str) -> int:
+            raise StoreError("disk full")
+
+        monkeypatch.setattr(store, "add_many", off_contract)
+        monkeypatch.setattr(store, "delete_for_post", broken)
+    result = seed(runner, SEED)
+    assert result.exit_code == 1
+    assert "comment store failed: plugin bug, the post is left unfinished" in result.output
+    assert "run `blogengine seed` again to finish it" in result.output
+    assert state(app) == (None, [])
+    for name, method in real.items():
+        monkeypatch.setattr(store, name, method)
+    assert seed(runner, SEED).output.startswith(f"finished {SEED}")
+    assert len(state(app)[1]) == 11
+
+
+def test_ctrl_c_during_replace_puts_the_old_post_back(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert seed(runner, SEED).exit_code == 0
+    before_state = state(app)
+    calls = interrupt(monkeypatch, app)
+    result = seed(runner, "--replace", SEED)
+    assert result.exit_code == 1 and "Aborted!" in result.output
+    assert calls == [11, 11]  # the new comments, then the old ones put back
+    assert state(app) == before_state
+    assert seed(runner, SEED).output.startswith(f"skipped {SEED}")
+
+
+def test_replace_killed_between_delete_and_add_many_is_finished_by_the_next_run(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert seed(runner, SEED).exit_code == 0
+    key, expected = state(app)
+    interrupt(monkeypatch, app, undo="_restore")
+    assert seed(runner, "--replace", SEED).exit_code == 1
+    assert state(app) == (None, [])  # the old comments deleted, the new ones never added
+    result = seed(runner, SEED)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f'finished {SEED}: "{TITLE}" with 11 comments')
+    assert state(app) == (key, expected)
+
+
 # -- other well-formed files ----------------------------------------------------------------
 
 
@@ -321,6 +554,36 @@ def test_slugify() -> None:
     assert slugify("“…”") == "post"
 
 
+def test_slugs_are_shared_with_posts_add(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    assert seed(runner, SEED).exit_code == 0
+    same_title = tmp_path / "same.md"
+    same_title.write_text(f"# {TITLE}\n\nText.\n", encoding="utf-8")
+    long_title = tmp_path / "long.md"
+    long_title.write_text("# " + "Très long " * 30 + "\n\nText.\n", encoding="utf-8")
+    for source in (same_title, long_title):
+        result = runner.invoke(args=["posts", "add", str(source)])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        slugs = set(db.session.scalars(select(Post.slug)))
+    base = slugify(TITLE)
+    assert slugs == {base, base + "-2", slugify("Très long " * 30)}
+    assert all(len(slug) <= SLUG_MAX for slug in slugs)
+
+
+def test_unique_slug_stays_within_the_limit() -> None:
+    title = "word " * 40
+    taken = {slugify(title)}
+    assert len(slugify(title)) > SLUG_MAX - 2  # so the suffix needs a shorter base
+    for suffix in ("-2", "-3"):
+        slug = unique_slug(title, taken.__contains__)
+        assert slug.endswith("word" + suffix) and len(slug) <= SLUG_MAX, slug
+        taken.add(slug)
+    assert unique_slug("?!", {"post"}.__contains__) == "post-2"
+    assert unique_slug("Fresh", set().__contains__) == "fresh"
+
+
 # -- bad files ------------------------------------------------------------------------------
 
 GOOD = [
@@ -363,7 +626,51 @@ BAD_FILES = {
     "unindented-text": (variant(13, "Two."), 13, "expected a comment header"),
     "no-comments-header": (variant(5, ""), 7, "before a 'N comments on' header"),
     "no-header-no-says": (b"T\n\nBody.\n\n  1. Ann\n\n    One.\n", 5, "before a 'N comments"),
+    "nul": (variant(9, "    O\x00ne."), 9, "control character U+0000 in the text"),
+    "nul-in-title": (variant(1, "Ti\x00tle"), 1, "control character U+0000 in the text"),
+    "crlf-then-nul": (variant(13, "    T\x00wo.").replace(b"\n", b"\r\n"), 13, "U+0000"),
 }
+
+CONTROL = {
+    "\x00": "control character U+0000",
+    "\x0b": "control character U+000B",
+    "\x1b": "control character U+001B",
+    "\r": "control character U+000D",  # a lone CR; CR LF is a line ending
+    "\x7f": "control character U+007F",
+    "\x85": "control character U+0085",
+    "\x9f": "control character U+009F",
+    "\ufffe": "noncharacter U+FFFE",
+    "\uffff": "noncharacter U+FFFF",
+}
+
+
+@pytest.mark.parametrize("char", sorted(CONTROL))
+def test_control_characters_are_refused(tmp_path: Path, char: str) -> None:
+    path = tmp_path / "control.txt"
+    path.write_bytes(variant(11, f"  2. B{char}ob says:"))
+    with pytest.raises(SeedError) as caught:
+        parse_file(path)
+    assert str(caught.value) == f"{path}:11: {CONTROL[char]} in the text"
+
+
+def test_tabs_and_other_unicode_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "tab.txt"
+    path.write_bytes(variant(9, "    O\tne \u00a0\u200b\U0001f600 \u00e9."))
+    assert parse_file(path).comments[0].body == "O\tne \u00a0\u200b\U0001f600 \u00e9."
+
+
+def test_crlf_line_endings_import_the_same_text(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(SEED.read_bytes().replace(b"\n", b"\r\n"))
+    assert b"\r\n" in crlf.read_bytes()
+    result = seed(runner, crlf)
+    assert result.exit_code == 0, result.output
+    post, comments = imported(app)
+    assert [c.body for c in comments] == expected_comment_texts(SEED)
+    assert "\r" not in post.body_source + post.title + (post.signature or "")
+    assert post.signature == "— Hillary Mann Leverett"
 
 
 def test_good_variant_is_good(tmp_path: Path) -> None:
