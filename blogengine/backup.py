@@ -73,9 +73,11 @@ def backup_database(source: Path, destination: Path, busy_timeout: float = 30) -
         raise BackupError(f"{destination} exists already; choose another name")
     if not source.is_file():
         raise BackupError(f"the database {source} does not exist")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # mode: if made here
     partial = destination.with_name(f".{destination.name}.partial")
     partial.unlink(missing_ok=True)
+    # Owner-only from the first byte: the copy holds emails, addresses and password hashes.
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         src = sqlite3.connect(source, timeout=busy_timeout)  # it only reads
         with closing(src), closing(sqlite3.connect(partial)) as dst:
@@ -175,7 +177,7 @@ def backup_command(path: Path) -> None:
                 )
                 return
             folder = copy.path.with_name(f"{copy.path.stem}-{store_name}")
-            folder.mkdir()
+            folder.mkdir(mode=0o700)  # the store's copies are as private as the database's
             written.append(folder)
             before = count_comments(store)
             files = store.backup(folder)

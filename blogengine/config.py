@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +68,8 @@ class DefaultConfig:
     SESSION_COOKIE_SECURE = False
 
     #: Where Flask-Limiter counts requests: memory:// (one process) or redis://host:port.
+    #: memory:// counts in each gunicorn worker apart, so N workers allow N times the comment
+    #: limit (start-up logs a warning); use Redis when the site runs more than one process.
     RATELIMIT_STORAGE_URI = "memory://"
     #: Prepended to every rate-limit key (lets several sites, or tests, share one Redis).
     RATELIMIT_KEY_PREFIX = ""
@@ -80,6 +83,11 @@ class DefaultConfig:
     #: Comments one address may post ("5 per minute; 50 per day"); "" posts without a limit.
     #: None means that default, except under TESTING, where tests opt in by setting a string.
     COMMENTS_RATE_LIMIT: str | None = None
+    #: Host names this site answers to; a request for any other Host gets 400 (Flask checks
+    #: it). None accepts any Host, and the feeds' absolute links and ids then repeat whatever
+    #: Host a client sent (a cache in front would keep and serve those): set it in production,
+    #: e.g. ["blog.example.org"] (a leading dot, ".example.org", also allows subdomains).
+    TRUSTED_HOSTS: list[str] | None = None
     #: Reverse proxies in front of the app that set X-Forwarded-For/-Proto. 0 trusts none
     #: (a reader could forge their address); set it to the exact number of proxies.
     TRUSTED_PROXIES = 0
@@ -105,6 +113,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         db_path = Path(app.instance_path) / "blogengine.db"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"], Path(app.instance_path))
     if not app.config["PLUGINS_FOLDER"]:
         app.config["PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
     if not app.config["SECRET_KEY"]:
@@ -119,6 +128,34 @@ def database_url(url: str) -> str:
     return url
 
 
+def make_instance_folder(instance: Path) -> None:
+    """Create the instance folder owner-only (0700): it holds the secret and the data.
+
+    A folder that exists already is left as its owner made it.
+    """
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _private_sqlite_file(url: str, instance: Path) -> None:
+    """Create a new SQLite database file 0600 (its -wal and -shm files follow its mode).
+
+    It holds readers' emails and addresses and password hashes; SQLite itself would make it
+    world-readable (0644). A relative path is in the instance folder, as Flask-SQLAlchemy has
+    it. An existing file, memory and other databases are left alone.
+    """
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return
+    if name.startswith("file:") or parsed.query.get("uri"):
+        return
+    path = instance / name  # an absolute name stays itself
+    if path.is_relative_to(instance):
+        make_instance_folder(instance)
+    with contextlib.suppress(OSError):  # exists already, or SQLite will say what is wrong
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def _instance_secret(instance: Path) -> str:
     """Read the site's secret from instance/secret_key, creating it (mode 0600) on first run.
 
@@ -126,7 +163,7 @@ def _instance_secret(instance: Path) -> str:
     """
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        make_instance_folder(instance)
         fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
         try:
             os.write(fd, secrets.token_hex(32).encode())

@@ -15,6 +15,12 @@ from markdown_it import MarkdownIt
 from markupsafe import escape
 
 LINK_REL = "nofollow ugc noopener"
+
+#: Characters stored text never holds: C0 controls but tab and line feed (so a lone CR too),
+#: DEL, C1 controls, and the noncharacters U+FFFE/U+FFFF. No one types them on purpose, XML
+#: (the feeds) cannot carry them and PostgreSQL cannot store NUL. The comment form drops
+#: them; the seed loader refuses a file holding one.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]")
 
 COMMENT_TAGS = {"p", "br", "a"}

@@ -4,6 +4,15 @@
 SITE_TITLE = "My blog"
 SITE_TAGLINE = "Articles and the conversation around them"
 
+# The host names this site answers to; any other Host header gets 400. Set it in
+# production: left unset, the feeds' links and ids repeat whatever Host a client sends.
+# TRUSTED_HOSTS = ["blog.example.org"]
+
+# Comments per address; with more than one gunicorn worker, count them in Redis (memory://
+# counts in each worker apart, so each worker would allow the whole limit):
+# COMMENTS_RATE_LIMIT = "5 per minute; 50 per day"
+# RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379"
+
 # SECRET_KEY: leave unset; a random key is generated into instance/secret_key on first run.
 
 # SQLite in instance/ by default; PostgreSQL by URL:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,3 +269,85 @@ def test_jsonl_backup_leaves_out_a_torn_last_line(jsonl_app: Flask, tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert (tmp_path / "site-jsonl" / "c.jsonl").read_bytes() == complete
     assert "10 comments when copied" in result.output
+
+
+# -- privacy: the copy, the database and the instance folder are the owner's alone -------
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The common umask (022), under which files are world-readable unless made otherwise."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_backup_is_readable_by_its_owner_only(
+    app: Flask, tmp_path: Path, usual_umask: None
+) -> None:
+    seed_site(app)
+    target = tmp_path / "new-folder" / "site.db"
+    result = app.test_cli_runner().invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert mode(target) == 0o600
+    assert mode(target.parent) == 0o700, "a folder the backup made is private too"
+
+
+def test_the_jsonl_backup_folder_is_private(
+    jsonl_app: Flask, tmp_path: Path, usual_umask: None
+) -> None:
+    seed_site(jsonl_app)
+    target = tmp_path / "site.db"
+    result = jsonl_app.test_cli_runner().invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert mode(target) == 0o600
+    assert mode(tmp_path / "site-jsonl") == 0o700
+
+
+def test_an_instance_folder_blogengine_makes_is_private_and_so_is_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usual_umask: None
+) -> None:
+    instance = tmp_path / "instance"
+    app = build_app(tmp_path, monkeypatch, SECRET_KEY=None, SQLALCHEMY_DATABASE_URI=None)
+    seed_site(app)  # writes, so the -wal file exists too
+    try:
+        assert mode(instance) == 0o700
+        assert mode(instance / "secret_key") == 0o600
+        files = [instance / "blogengine.db", instance / "blogengine.db-wal"]
+        assert all(path.exists() for path in files)
+        assert {path.name: mode(path) for path in files} == {path.name: 0o600 for path in files}
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_relative_sqlite_path_makes_a_private_instance_folder_and_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usual_umask: None
+) -> None:
+    app = build_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI="sqlite:///site.db")
+    try:
+        assert mode(tmp_path / "instance") == 0o700
+        assert mode(tmp_path / "instance" / "site.db") == 0o600
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_an_existing_instance_folder_and_database_keep_their_modes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usual_umask: None
+) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o750)
+    (instance / "blogengine.db").touch(mode=0o640)
+    app = build_app(tmp_path, monkeypatch, SECRET_KEY=None, SQLALCHEMY_DATABASE_URI=None)
+    try:
+        assert mode(instance) == 0o750, "the owner's choice is not changed"
+        assert mode(instance / "blogengine.db") == 0o640
+        assert mode(instance / "secret_key") == 0o600
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -342,6 +342,43 @@ def test_after_posting_the_reader_is_told_with_a_status_message(client, post, po
     assert '<li id="comment-1"' in page
 
 
+def captcha_group(page: str) -> str:
+    """The CAPTCHA's fieldset, from its opening tag to its end."""
+    group = re.search(r"<fieldset[^>]*>.*?</fieldset>", page, re.S)
+    assert group is not None, "the CAPTCHA is not grouped in a fieldset"
+    return group.group(0)
+
+
+def test_the_captcha_is_a_required_group_named_by_its_legend(client, post):
+    group = captcha_group(page_text(client, f"/posts/{post.slug}"))
+    assert group.startswith('<fieldset class="field captcha">')
+    legend = re.search(r"<legend>(.*?)</legend>", group, re.S)
+    assert legend is not None
+    assert visible_text(legend.group(1)) == "One question to show you are a person * (required)"
+    assert 'name="captcha_answer"' in group and '<label for="captcha_answer">' in group
+    assert "aria-describedby" not in group.split(">", 1)[0], "no error to describe yet"
+
+
+def test_a_wrong_captcha_answer_is_announced_with_its_group(client, post, poster):
+    response = poster.post(post.slug, captcha_answer="robot")
+    assert response.status_code == 422
+    group = captcha_group(response.get_data(as_text=True))
+    opening = group.split(">", 1)[0] + ">"
+    assert 'class="field captcha has-error"' in opening
+    assert 'aria-describedby="captcha-error"' in opening
+    assert '<p class="field-error" id="captcha-error">Please answer this new question.</p>' in (
+        group
+    )
+    assert group.index("</legend>") < group.index('id="captcha-error"') < group.index("<input")
+
+
+@pytest.mark.parametrize("app_config", [{"COMMENTS_CAPTCHA": "none"}])
+def test_without_a_captcha_there_is_no_empty_group(client, post):
+    page = page_text(client, f"/posts/{post.slug}")
+    assert "<fieldset" not in page and "<legend" not in page
+    assert 'name="body"' in page
+
+
 class TestModeratedSite:
     @pytest.fixture
     def app_config(self) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,84 @@ def _published(client: FlaskClient, slug: str) -> int:
 def test_security_init_refuses_a_negative_proxy_count(tmp_path, monkeypatch) -> None:
     with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
         build_app(tmp_path, monkeypatch, TRUSTED_PROXIES=-1)
+
+
+# -- the Host header and where the rate limit counts -----------------------------------------
+
+
+def test_trusted_hosts_is_off_by_default_and_documented() -> None:
+    from blogengine.config import DefaultConfig
+
+    assert DefaultConfig.TRUSTED_HOSTS is None
+    readme = (TEMPLATES.parent.parent / "README.md").read_text()
+    example = (TEMPLATES.parent.parent / "instance" / "config.example.py").read_text()
+    assert "`TRUSTED_HOSTS`" in readme
+    assert "TRUSTED_HOSTS" in example
+
+
+#: As served: no SERVER_NAME, so links and ids come from the request's Host.
+AS_SERVED = {"SERVER_NAME": None}
+
+
+@pytest.mark.parametrize("app_config", [dict(AS_SERVED, TRUSTED_HOSTS=["blog.test"])])
+@pytest.mark.parametrize("url", ["/feed.atom", "/posts/a-post/comments.atom", "/posts/a-post"])
+def test_a_host_not_trusted_is_refused_not_reflected(app, post, client, url) -> None:
+    trusted = client.get(url, headers={"Host": "blog.test"})
+    assert trusted.status_code == 200
+    if url.endswith(".atom"):
+        assert f"<id>http://blog.test{url}</id>" in trusted.get_data(as_text=True)
+    for host in ("evil.example", "blog.test.evil.example", "evil.example:80"):
+        response = client.get(url, headers={"Host": host})
+        assert response.status_code == 400, host
+        assert "http://evil.example" not in response.get_data(as_text=True)
+        assert "http://blog.test.evil.example" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_config", [AS_SERVED])
+def test_without_trusted_hosts_the_feed_repeats_any_host(app, post, client) -> None:
+    """Why TRUSTED_HOSTS must be set in production (the README and config say so)."""
+    response = client.get("/feed.atom", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    assert "<id>http://evil.example/feed.atom</id>" in response.get_data(as_text=True)
+
+
+def _started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **config: Any) -> Flask:
+    """An app built as served (not TESTING), with the comment limit on."""
+    config = {"TESTING": False, "COMMENTS_RATE_LIMIT": "5 per minute", **config}
+    return build_app(tmp_path, monkeypatch, **config)
+
+
+def _memory_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if "RATELIMIT_STORAGE_URI is memory://" in r.getMessage()]
+
+
+def test_a_per_process_rate_limit_is_warned_about_at_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    _started(tmp_path, monkeypatch)
+    [record] = _memory_warnings(caplog)
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "'5 per minute'" in message and "per worker" in message and "redis://" in message
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"},  # shared: counted once
+        {"COMMENTS_RATE_LIMIT": ""},  # no limit to multiply
+        {"TESTING": True},
+    ],
+    ids=["redis", "no-limit", "testing"],
+)
+def test_no_rate_limit_warning_when_the_count_is_shared_or_off(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    config: dict[str, Any],
+) -> None:
+    caplog.set_level(logging.WARNING)
+    app = _started(tmp_path, monkeypatch, **config)
+    assert app.config["RATELIMIT_STORAGE_URI"] == config.get("RATELIMIT_STORAGE_URI", "memory://")
+    assert _memory_warnings(caplog) == []

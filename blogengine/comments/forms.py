@@ -11,6 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
 
+from ..rendering import CONTROL_CHARACTERS
+
 BAD_WEBSITE = "Please give a web address starting with http:// or https://."
 SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
@@ -54,6 +56,11 @@ def _normalise_newlines(text: str | None) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n") if text is not None else None
 
 
+def without_controls(text: str | None) -> str | None:
+    """Drop the characters no one types (see CONTROL_CHARACTERS); keep everything else."""
+    return CONTROL_CHARACTERS.sub("", text) if text is not None else None
+
+
 def _not_blank(message: str):  # type: ignore[no-untyped-def]
     def check(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
         if not (field.data or "").strip():
@@ -75,6 +82,7 @@ class CommentForm(FlaskForm):
 
     author = StringField(
         "Name",
+        filters=[without_controls],
         validators=[
             DataRequired("Please enter your name."),
             _not_blank("Please enter your name."),
@@ -83,6 +91,7 @@ class CommentForm(FlaskForm):
     )
     email = EmailField(
         "Email (optional, never shown)",
+        filters=[without_controls],
         validators=[
             Optional(),
             _max_length("COMMENT_MAX_EMAIL", "The email address"),
@@ -91,6 +100,7 @@ class CommentForm(FlaskForm):
     )
     website = URLField(
         "Website (optional)",
+        filters=[without_controls],
         validators=[
             Optional(),
             _max_length("COMMENT_MAX_WEBSITE", "The web address"),
@@ -99,7 +109,7 @@ class CommentForm(FlaskForm):
     )
     body = TextAreaField(
         "Comment",
-        filters=[_normalise_newlines],
+        filters=[_normalise_newlines, without_controls],  # CR becomes "\n" before controls go
         validators=[
             DataRequired("Please write a comment."),
             _not_blank("Please write a comment."),
