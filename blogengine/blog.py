@@ -145,6 +145,21 @@ def render_post(
     return html, status, FORM_PAGE_HEADERS
 
 
+def render_comment_problem(problem: str, status: int, *, keep_text: bool = True) -> Any:
+    """The post being commented on, again, with ``problem`` above its form; None if no post.
+
+    For the answers that refuse a comment before the view runs (a stale CSRF token, a rate
+    limit, a request too large): the form is refilled from the request as typed, unless the
+    body was never read (``keep_text=False``).
+    """
+    slug = (request.view_args or {}).get("slug")
+    post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
+    if post is None:
+        return None
+    form = CommentForm() if keep_text else CommentForm(formdata=None)
+    return current_app.make_response(render_post(post, form, status=status, problem=problem))
+
+
 def _own_pending_comment(service) -> StoredComment | None:  # type: ignore[no-untyped-def]
     """The comment the reader just left, if it awaits moderation (shown only to them, once)."""
     comment_id = session.pop(PENDING_SESSION_KEY, None)

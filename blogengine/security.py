@@ -14,10 +14,11 @@ from flask.typing import ResponseReturnValue
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from .blog import render_comment_problem
 from .extensions import limiter
 
 #: The comment limit when COMMENTS_RATE_LIMIT is None (and the app is not TESTING).
@@ -120,6 +121,7 @@ limit_comments = limiter.limit(
 
 def too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
     """429 with Retry-After; on the comment form the post page comes back with the text."""
+
     wait = _seconds_until_reset()
     response = None
     if request.endpoint == COMMENT_ENDPOINT:
@@ -128,7 +130,7 @@ def too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
         problem = TOO_MANY_PROBLEM.format(
             limit=f"{sent} in {_window_words(limit)}", wait=duration_words(wait)
         )
-        response = _comment_page(problem, 429, keep_text=True)
+        response = render_comment_problem(problem, 429)
     if response is None:
         response = _error_page(
             "Too many requests",
@@ -142,11 +144,12 @@ def too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
 
 def too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
     """413 that names the limit; the comment form comes back, though the text cannot."""
+
     kb = max(1, int(current_app.config["MAX_CONTENT_LENGTH"] or 0) // 1024)
     problem = TOO_LARGE_PROBLEM.format(kb=f"{kb:,}")
     response = None
     if request.endpoint == COMMENT_ENDPOINT:
-        response = _comment_page(problem, 413, keep_text=False)
+        response = render_comment_problem(problem, 413, keep_text=False)
     if response is None:
         response = _error_page(
             "Too large",
@@ -178,23 +181,6 @@ def _seconds_until_reset() -> int:
     if current is None:
         return 60
     return max(1, math.ceil(current.window.reset_time - time.time()))
-
-
-def _comment_page(problem: str, status: int, *, keep_text: bool) -> Response | None:
-    """The post page with the comment form and ``problem``; None when the post is unknown."""
-    from .blog import get_post_or_404, render_post
-    from .comments.forms import CommentForm
-
-    slug = (request.view_args or {}).get("slug")
-    if not slug:
-        return None
-    try:
-        post = get_post_or_404(slug)
-    except NotFound:
-        return None
-    # Unparsed on a 413 (reading the body is what was refused): an empty form, said honestly.
-    form = CommentForm() if keep_text else CommentForm(formdata=None)
-    return current_app.make_response(render_post(post, form, status=status, problem=problem))
 
 
 def _error_page(title: str, message: str, status: int) -> Response:

@@ -76,14 +76,11 @@ def _draft(form: CommentForm, post_id: str) -> CommentDraft:
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> Any:
     """A missing or stale CSRF token: 400, but the comment form comes back with the text."""
-    from ..blog import get_post_or_404, render_post
+    from ..blog import render_comment_problem
 
-    if request.endpoint == "comments.post_comment" and request.view_args:
-        try:
-            post = get_post_or_404(request.view_args["slug"])
-        except NotFound as missing:  # raising here would be a 500: give the site's 404 page
-            return current_app.handle_user_exception(missing)
-        form = CommentForm()  # filled from the request as typed; not validated
-        return render_post(post, form, status=400, problem=CSRF_PROBLEM)
+    if request.endpoint == "comments.post_comment":
+        page = render_comment_problem(CSRF_PROBLEM, 400)
+        # No such post: the site's 404 page (raising here would be a 500).
+        return page if page is not None else current_app.handle_user_exception(NotFound())
     log.info("CSRF failure on %s: %s", request.path, error.description)
     return error.get_response()
