@@ -110,6 +110,18 @@ def integrity(db_file: Path) -> list[str]:
         return [row[0] for row in conn.execute("PRAGMA integrity_check")]
 
 
+def assert_a_moment_between(
+    before: dict[str, StoredComment],
+    copied: dict[str, StoredComment],
+    after: dict[str, StoredComment],
+) -> None:
+    """The copy is the store at one moment while a writer kept writing: no torn state."""
+    assert before.keys() <= copied.keys() <= after.keys(), "one moment between before and after"
+    assert all(copied[i] == after[i] for i in copied)
+    assert len(after) > len(before), "the writer kept writing during the backup"
+    assert_numbers_unique(copied)
+
+
 def assert_numbers_unique(comments: dict[str, StoredComment]) -> None:
     by_post: dict[str, list[int]] = {}
     for comment in comments.values():
@@ -145,10 +157,7 @@ def test_sql_store_backup_while_writing_restores(
     copied = all_comments(restored)
     assert post_count(restored) == 2
     assert len(copied) == int(match.group(3).replace(",", ""))
-    assert before.keys() <= copied.keys() <= after.keys(), "one moment between before and after"
-    assert all(copied[i] == after[i] for i in copied)
-    assert len(after) > len(before), "the writer kept writing during the backup"
-    assert_numbers_unique(copied)
+    assert_a_moment_between(before, copied, after)
     with restored.app_context():
         db.engine.dispose()
 
@@ -250,10 +259,7 @@ def test_jsonl_store_backup_while_writing_restores(
     )
     copied = all_comments(restored)
     assert post_count(restored) == 2
-    assert before.keys() <= copied.keys() <= after.keys()
-    assert all(copied[i] == after[i] for i in copied)
-    assert len(after) > len(before)
-    assert_numbers_unique(copied)
+    assert_a_moment_between(before, copied, after)
     with restored.app_context():
         db.engine.dispose()
 
