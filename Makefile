@@ -36,9 +36,7 @@ test: unit
 	@if [ -x $(CHROMIUM) ]; then $(MAKE) --no-print-directory e2e; \
 	else echo "make test: $(CHROMIUM) not found, browser tests not run (make e2e installs it)"; fi
 
-unit: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+unit: lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --ignore=tests/e2e
 
 # Browser tests: headless Debian Chromium driven by Playwright (never `playwright install`).
@@ -57,9 +55,11 @@ bench: install
 	$(BIN)/python -m bench.load_comments --comments 2000 --clients 32 --workers 4 --db sqlite
 	$(BIN)/python -m bench.load_comments --comments 2000 --clients 32 --workers 4 --db postgres
 
+# Lint and types: ruff, and mypy as configured in pyproject.toml (strict, exceptions listed there).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

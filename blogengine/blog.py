@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -22,13 +21,14 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
 from .comments import get_service
 from .comments.contracts import PostRef, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
+from .comments.service import CommentService
 from .extensions import db
 from .models import Post
 from .timeutil import utcnow
@@ -54,7 +54,7 @@ FORM_PAGE_HEADERS = {"Cache-Control": "private, no-store"}
 @bp.record_once
 def _autoescape_feeds(state: BlueprintSetupState) -> None:
     """Feeds carry readers' text, so ``.atom`` templates escape like ``.html`` ones do."""
-    app: Flask = state.app
+    app = state.app
     flask_default = app.select_jinja_autoescape
 
     def select(name: str | None) -> bool:
@@ -63,7 +63,7 @@ def _autoescape_feeds(state: BlueprintSetupState) -> None:
     app.jinja_env.autoescape = select
 
 
-def newest_first():  # type: ignore[no-untyped-def]
+def newest_first() -> tuple[ColumnElement[Any], ...]:
     """Posts newest first; undated posts sort by when they were added."""
     return (func.coalesce(Post.published_at, Post.created_at).desc(), Post.id.desc())
 
@@ -75,7 +75,10 @@ def index() -> str:
     if not 1 <= page <= MAX_PAGE:
         abort(404)
     pagination = db.paginate(
-        select(Post).order_by(*newest_first()), page=page, per_page=per_page, error_out=False
+        select(Post).where(Post.visible_to_readers(utcnow())).order_by(*newest_first()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
     )
     if page > 1 and not pagination.items:
         abort(404)
@@ -86,16 +89,24 @@ def index() -> str:
 
 
 @bp.get("/posts/<slug>")
-def post(slug: str) -> str:
+def post(slug: str) -> tuple[str, int, dict[str, str]]:
     return render_post(get_post_or_404(slug))
 
 
 def get_post_or_404(slug: str) -> Post:
-    """The post with this slug, or the 404 page."""
-    post = db.session.scalar(select(Post).where(Post.slug == slug))
+    """The post with this slug as a reader may see it, or the 404 page (drafts, trash and
+    scheduled posts are not there for readers)."""
+    post = find_reader_post(slug)
     if post is None:
         abort(404)
     return post
+
+
+def find_reader_post(slug: str) -> Post | None:
+    """The published post with this slug whose date has come, else None."""
+    return db.session.scalar(
+        select(Post).where(Post.slug == slug, Post.visible_to_readers(utcnow()))
+    )
 
 
 def post_ref(post: Post) -> PostRef:
@@ -108,7 +119,7 @@ def render_post(
     *,
     status: int = 200,
     problem: str | None = None,
-) -> Any:
+) -> tuple[str, int, dict[str, str]]:
     """The post page with its comments and the form.
 
     ``form`` is the reader's form when re-rendering after a problem, so every field comes
@@ -153,14 +164,14 @@ def render_comment_problem(problem: str, status: int, *, keep_text: bool = True)
     body was never read (``keep_text=False``).
     """
     slug = (request.view_args or {}).get("slug")
-    post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
+    post = find_reader_post(slug) if slug else None
     if post is None:
         return None
     form = CommentForm() if keep_text else CommentForm(formdata=None)
     return current_app.make_response(render_post(post, form, status=status, problem=problem))
 
 
-def _own_pending_comment(service) -> StoredComment | None:  # type: ignore[no-untyped-def]
+def _own_pending_comment(service: CommentService) -> StoredComment | None:
     """The comment the reader just left, if it awaits moderation (shown only to them, once)."""
     comment_id = session.pop(PENDING_SESSION_KEY, None)
     if not comment_id:
@@ -192,7 +203,12 @@ def new_submission_key() -> str:
 
 @bp.get("/feed.atom")
 def posts_feed() -> Response:
-    posts = db.session.scalars(select(Post).order_by(*newest_first()).limit(FEED_ENTRIES)).all()
+    posts = db.session.scalars(
+        select(Post)
+        .where(Post.visible_to_readers(utcnow()))
+        .order_by(*newest_first())
+        .limit(FEED_ENTRIES)
+    ).all()
     updated = max((entry_updated(p) for p in posts), default=None) or utcnow()
     body = render_template("feeds/posts.atom", posts=posts, updated=updated)
     return Response(body, mimetype="application/atom+xml")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_limiter import Limiter
@@ -31,6 +33,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # mypy cannot see through ``db.Model`` (made at run time from Base): to it, the models'
+    # base is Base, which is what db.Model is built from.
+    class Model(Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -49,9 +59,7 @@ def init_extensions(app: Flask) -> None:
             tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 
 
-def _migrations_dir():
-    from pathlib import Path
-
+def _migrations_dir() -> Path:
     return Path(__file__).resolve().parent / "migrations"
 
 
@@ -74,6 +82,6 @@ def tune_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "")
         conn.exec_driver_sql(f"BEGIN {mode}".strip())

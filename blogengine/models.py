@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String, Text
+from sqlalchemy import ColumnElement, String, Text, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from .extensions import Model
 from .timeutil import UTCDateTime, utcnow
 
 
-class Post(db.Model):
+class PostStatus(enum.StrEnum):
+    """Where a post stands. A published post with a future ``published_at`` is scheduled."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    TRASH = "trash"
+
+
+class Post(Model):
     """An article. ``uid`` is the stable id comment stores key comments by."""
 
     __tablename__ = "posts"
@@ -41,13 +50,31 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     comments_open: Mapped[bool] = mapped_column(default=True)
+    #: A PostStatus value; readers see only published posts whose date has come.
+    status: Mapped[str] = mapped_column(
+        String(20), default=PostStatus.PUBLISHED, server_default=PostStatus.PUBLISHED, index=True
+    )
 
     @property
     def sort_time(self) -> datetime:
         return self.published_at or self.created_at
 
+    @classmethod
+    def visible_to_readers(cls, now: datetime) -> ColumnElement[bool]:
+        """The posts a reader may see at ``now``: published, and not scheduled for later."""
+        return and_(
+            cls.status == PostStatus.PUBLISHED,
+            or_(cls.published_at.is_(None), cls.published_at <= now),
+        )
 
-class User(UserMixin, db.Model):
+    def is_visible_to_readers(self, now: datetime) -> bool:
+        """The same test as ``visible_to_readers``, for a post already loaded."""
+        return self.status == PostStatus.PUBLISHED and (
+            self.published_at is None or self.published_at <= now
+        )
+
+
+class User(UserMixin, Model):
     """The blog's owner (and any co-owners): signs in to moderate and write."""
 
     __tablename__ = "users"
@@ -64,7 +91,7 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
-class UsedNonce(db.Model):
+class UsedNonce(Model):
     """One-time tokens already spent (CAPTCHA answers), kept until they would expire anyway."""
 
     __tablename__ = "used_nonces"

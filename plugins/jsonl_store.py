@@ -450,8 +450,11 @@ def _from_record(record: dict[str, Any]) -> StoredComment:
     created_at = datetime.fromisoformat(record["created_at"])
     if created_at.tzinfo is None:
         created_at = created_at.replace(tzinfo=UTC)
+    fields: dict[str, Any] = {
+        name: record[name] if name in _REQUIRED else record.get(name) for name in _FIELDS
+    }
     return StoredComment(
-        **{name: record[name] if name in _REQUIRED else record.get(name) for name in _FIELDS},
+        **fields,
         created_at=created_at.astimezone(UTC),
         status=Status(record["status"]),
         verdicts=tuple(Verdict.from_dict(v) for v in record.get("verdicts") or ()),

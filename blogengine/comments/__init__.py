@@ -72,8 +72,10 @@ def build_service(app: Flask, registry: Registry) -> CommentService:
 
 def get_service(app: Flask | None = None) -> CommentService:
     """The app's comment service (in a request, the current app's)."""
-    return (app or current_app).extensions[SERVICE_KEY]
+    service: CommentService = (app or current_app).extensions[SERVICE_KEY]
+    return service
 
 
 def get_registry(app: Flask | None = None) -> Registry:
-    return (app or current_app).extensions[REGISTRY_KEY]
+    registry: Registry = (app or current_app).extensions[REGISTRY_KEY]
+    return registry

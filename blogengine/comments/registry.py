@@ -180,7 +180,8 @@ class _FileRegistrar:
 
 def _import_target(target: str) -> type:
     module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    target_class: type = getattr(importlib.import_module(module_name), attr)
+    return target_class
 
 
 def _import_file(path: Path) -> Any:

@@ -42,7 +42,7 @@ def post_comment(slug: str) -> Any:
     outcome = get_service().submit(_draft(form, post.uid), post_ref(post))
 
     if outcome.kind is OutcomeKind.CAPTCHA_FAILED:
-        form.captcha_error = outcome.message  # type: ignore[attr-defined]
+        form.captcha_error = outcome.message
         return render_post(post, form, status=422, problem=outcome.message)
     if outcome.kind in (OutcomeKind.STORE_FAILED, OutcomeKind.FAILED):
         return render_post(post, form, status=503, problem=outcome.message)
@@ -62,8 +62,8 @@ def post_comment(slug: str) -> Any:
 def _draft(form: CommentForm, post_id: str) -> CommentDraft:
     return CommentDraft(
         post_id=post_id,
-        author=form.author.data.strip(),
-        body=form.body.data.strip("\n"),  # the form already made line breaks "\n"
+        author=(form.author.data or "").strip(),
+        body=(form.body.data or "").strip("\n"),  # the form already made line breaks "\n"
         email=(form.email.data or "").strip() or None,
         website=(form.website.data or "").strip() or None,
         remote_addr=request.remote_addr,

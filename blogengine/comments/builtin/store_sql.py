@@ -30,6 +30,7 @@ from sqlalchemy import (
     Engine,
     Index,
     String,
+    Table,
     Text,
     UniqueConstraint,
     case,
@@ -42,14 +43,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ...extensions import db
+from ...extensions import Model, db
 from ...timeutil import UTCDateTime
 from ..contracts import NewComment, Status, StoredComment, StoreError, Verdict
 
 log = logging.getLogger(__name__)
 
 
-class CommentRow(db.Model):
+class CommentRow(Model):
     """One comment; keyed by the post's stable uid, not a foreign key, like any store."""
 
     __tablename__ = "comments"
@@ -78,7 +79,7 @@ class CommentRow(db.Model):
     verdicts: Mapped[str] = mapped_column(Text, default="[]")
 
 
-class CommentCounterRow(db.Model):
+class CommentCounterRow(Model):
     """The highest number a post's comments were ever given, so a deleted one's is not reused."""
 
     __tablename__ = "comment_counters"
@@ -87,8 +88,8 @@ class CommentCounterRow(db.Model):
     last_number: Mapped[int]
 
 
-_TABLE = CommentRow.__table__
-_COUNTERS = CommentCounterRow.__table__
+_TABLE: Table = CommentRow.__table__  # type: ignore[assignment]  # a mapped class's is a Table
+_COUNTERS: Table = CommentCounterRow.__table__  # type: ignore[assignment]  # as above
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -173,7 +174,8 @@ class SqlCommentStore:
         else:
             counter = _COUNTERS.c.last_number
             wanted = _highest_stored(post_id) + 1 if explicit is None else explicit
-            stmt = upsert(_COUNTERS).values(post_id=post_id, last_number=wanted)
+            # sqlite's or postgresql's Insert: both have on_conflict_do_update and excluded.
+            stmt: Any = upsert(_COUNTERS).values(post_id=post_id, last_number=wanted)
             given = stmt.excluded.last_number
             after = counter + 1 if explicit is None else counter
             stmt = stmt.on_conflict_do_update(
