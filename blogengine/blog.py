@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    get_flashed_messages,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy import ColumnElement, func, select
 from werkzeug.exceptions import HTTPException
-from werkzeug.security import safe_join
 
 from .comments import get_service
-from .comments.contracts import PostRef, Status, StoredComment, StoreError
-from .comments.forms import CommentForm
-from .comments.service import CommentService
+from .comments.contracts import StoreError
 from .extensions import db
 from .models import Post
+from .post_page import get_post_or_404, render_post
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,15 +26,9 @@ bp = Blueprint("blog", __name__)
 #: Template suffixes escaped by default, on top of Flask's own (.html, .xml, ...).
 AUTOESCAPED_SUFFIXES = (".atom",)
 
-#: The session key holding the id of the reader's comment that awaits moderation.
-PENDING_SESSION_KEY = "pending_comment"
-
 FEED_ENTRIES = 20
 #: Beyond any blog's size; a larger ?page= is a 404, not a number the database cannot hold.
 MAX_PAGE = 1_000_000
-#: Pages that carry the comment form hold a per-reader CSRF token and submission key: a
-#: shared cache must never hand them to another reader.
-FORM_PAGE_HEADERS = {"Cache-Control": "private, no-store"}
 
 
 @bp.record_once
@@ -90,115 +70,8 @@ def index() -> str:
 
 @bp.get("/posts/<slug>")
 def post(slug: str) -> tuple[str, int, dict[str, str]]:
+    """The post page (post_page.py owns it: the article, its comments and the form)."""
     return render_post(get_post_or_404(slug))
-
-
-def get_post_or_404(slug: str) -> Post:
-    """The post with this slug as a reader may see it, or the 404 page (drafts, trash and
-    scheduled posts are not there for readers)."""
-    post = find_reader_post(slug)
-    if post is None:
-        abort(404)
-    return post
-
-
-def find_reader_post(slug: str) -> Post | None:
-    """The published post with this slug whose date has come, else None."""
-    return db.session.scalar(
-        select(Post).where(Post.slug == slug, Post.visible_to_readers(utcnow()))
-    )
-
-
-def post_ref(post: Post) -> PostRef:
-    return PostRef(id=post.uid, title=post.title, url=url_for("blog.post", slug=post.slug))
-
-
-def render_post(
-    post: Post,
-    form: CommentForm | None = None,
-    *,
-    status: int = 200,
-    problem: str | None = None,
-) -> tuple[str, int, dict[str, str]]:
-    """The post page with its comments and the form.
-
-    ``form`` is the reader's form when re-rendering after a problem, so every field comes
-    back as typed; ``problem`` says what went wrong, in words, above the form.
-    """
-    service = get_service()
-    try:
-        comments: list[StoredComment] | None = service.store.list_for_post(post.uid)
-        own_pending = _own_pending_comment(service)
-    except StoreError as exc:
-        # The reader may have just typed a comment: keep the page and their text, say why.
-        log.error("comment store failed showing %s: %s", post.slug, exc)
-        comments, own_pending = None, None
-        status = 503 if status == 200 else status
-    notices = get_flashed_messages(with_categories=True)
-    if form is None:
-        form = CommentForm(formdata=None)
-    if not form.submission_key.data:
-        form.submission_key.data = new_submission_key()
-    captcha_html = service.render_captcha(request.remote_addr)
-    extra_fields = service.form_fields()
-    html = render_template(
-        "post.html",
-        post=post,
-        image_url=archived_image_url(post.image_name),
-        comments=comments,
-        own_pending=own_pending,
-        notices=notices,
-        form=form,
-        captcha_html=captcha_html,
-        extra_fields=extra_fields,
-        problem=problem,
-    )
-    return html, status, FORM_PAGE_HEADERS
-
-
-def render_comment_problem(problem: str, status: int, *, keep_text: bool = True) -> Any:
-    """The post being commented on, again, with ``problem`` above its form; None if no post.
-
-    For the answers that refuse a comment before the view runs (a stale CSRF token, a rate
-    limit, a request too large): the form is refilled from the request as typed, unless the
-    body was never read (``keep_text=False``).
-    """
-    slug = (request.view_args or {}).get("slug")
-    post = find_reader_post(slug) if slug else None
-    if post is None:
-        return None
-    form = CommentForm() if keep_text else CommentForm(formdata=None)
-    return current_app.make_response(render_post(post, form, status=status, problem=problem))
-
-
-def _own_pending_comment(service: CommentService) -> StoredComment | None:
-    """The comment the reader just left, if it awaits moderation (shown only to them, once)."""
-    comment_id = session.pop(PENDING_SESSION_KEY, None)
-    if not comment_id:
-        return None
-    comment = service.store.get(comment_id)
-    if comment is None or comment.status is Status.APPROVED:
-        return None
-    return comment
-
-
-def archived_image_url(name: str | None) -> str | None:
-    """The URL of the post's image if the file exists in static/uploads/; archives often lack it.
-
-    Without the file the page shows a captioned placeholder instead of a broken <img>.
-    """
-    static = current_app.static_folder
-    if not name or not static:
-        return None
-    path = safe_join(static, "uploads", name)
-    if path is None or not Path(path).is_file():
-        return None
-    return url_for("static", filename=f"uploads/{name}")
-
-
-def new_submission_key() -> str:
-    """A fresh key per form: the same key twice means the same comment sent twice."""
-    return secrets.token_urlsafe(24)
 
 
 @bp.get("/feed.atom")

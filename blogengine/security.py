@@ -18,8 +18,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from .blog import render_comment_problem
 from .extensions import limiter
+from .post_page import render_comment_problem
 
 #: The comment limit when COMMENTS_RATE_LIMIT is None (and the app is not TESTING).
 DEFAULT_COMMENTS_RATE_LIMIT = "5 per minute; 50 per day"

@@ -5,10 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
+from ..post_page import (
+    get_post_or_404,
+    post_ref,
+    remember_pending,
+    render_comment_problem,
+    render_post,
+)
 from ..security import limit_comments
 from . import get_service
 from .contracts import CommentDraft
@@ -30,8 +37,6 @@ CSRF_PROBLEM = (
 @bp.post("/posts/<slug>/comments")
 @limit_comments  # security.py: per address, COMMENTS_RATE_LIMIT
 def post_comment(slug: str) -> Any:
-    from ..blog import PENDING_SESSION_KEY, get_post_or_404, post_ref, render_post
-
     post = get_post_or_404(slug)
     form = CommentForm()
     if not post.comments_open:
@@ -54,7 +59,7 @@ def post_comment(slug: str) -> Any:
         anchor = f"comment-{comment.number}"
     else:
         flash(outcome.message, "pending")
-        session[PENDING_SESSION_KEY] = comment.id
+        remember_pending(comment)
         anchor = "your-comment"
     return redirect(url_for("blog.post", slug=post.slug, _anchor=anchor), code=303)
 
@@ -76,8 +81,6 @@ def _draft(form: CommentForm, post_id: str) -> CommentDraft:
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> Any:
     """A missing or stale CSRF token: 400, but the comment form comes back with the text."""
-    from ..blog import render_comment_problem
-
     if request.endpoint == "comments.post_comment":
         page = render_comment_problem(CSRF_PROBLEM, 400)
         # No such post: the site's 404 page (raising here would be a 500).
