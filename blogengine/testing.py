@@ -15,18 +15,31 @@ The class's name has no ``Test`` prefix, so pytest collects it only through your
 from __future__ import annotations
 
 import contextvars
+import copy
+import re
 import threading
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .comments.contracts import (
     Action,
+    CaptchaBackend,
+    CaptchaContext,
     CommentDraft,
     CommentStore,
+    FilterContext,
+    FormFieldsProvider,
+    LearningSpamFilter,
     NewComment,
+    PostRef,
+    SpamFilter,
     Status,
     StoredComment,
     StoreError,
@@ -414,3 +427,364 @@ def plugin_backend(folder: str | Path, slot: str, name: str) -> type:
     registry = Registry()
     registry.load_plugin_folder(Path(folder))
     return registry.backend_class(slot, name)
+
+
+# -- CAPTCHA backends -----------------------------------------------------------------------
+
+#: Names the comment form itself uses; a backend's inputs must never take one of them.
+FORM_FIELD_NAMES = frozenset(
+    {"author", "email", "website", "body", "csrf_token", "submission_key", "parent_id"}
+)
+_NAMED_INPUT = re.compile(r"<(?:input|select|textarea|button)\b[^>]*\bname=\"([^\"]*)\"", re.I)
+_INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I)
+_INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.I)
+
+
+#: Each contract's Hypothesis test runs once per subclass, with the subclass's fixtures.
+_HEALTH_CHECKS = [
+    HealthCheck.function_scoped_fixture,
+    HealthCheck.too_slow,
+    HealthCheck.differing_executors,
+]
+
+
+def readable_reason(reason: str) -> bool:
+    """A sentence a reader understands: capitalised, a few words, ends like a sentence.
+
+    A provider's error code ("invalid-input-response") or an exception's text is not one.
+    """
+    text = reason.strip()
+    return (
+        len(text.split()) >= 4
+        and text[:1].isupper()
+        and text[-1:] in ".!?)"
+        and "Traceback" not in text
+    )
+
+
+def assert_refused_in_words(verdict: Verdict) -> None:
+    """The answer was refused, with a reason the reader can act on."""
+    assert isinstance(verdict, Verdict)
+    assert verdict.action is not Action.ACCEPT, f"accepted: {verdict}"
+    assert readable_reason(verdict.reason), f"not a sentence a reader understands: {verdict}"
+
+
+def captcha_context(**overrides: Any) -> CaptchaContext:
+    """A CaptchaContext for backend tests: clock at T0, an in-memory ledger, a form key."""
+    values: dict[str, Any] = {
+        "now": T0,
+        "secret_key": "contract-derived-key-0123456789abcdef",
+        "ledger": MemoryNonceLedger(),
+        "remote_addr": "203.0.113.5",
+        "submission_key": "form-1",
+    }
+    values.update(overrides)
+    return CaptchaContext(**values)
+
+
+class CaptchaContract:
+    """Every promise of the CaptchaBackend protocol, for a backend's test class to inherit.
+
+    A subclass gives a ``captcha`` fixture (the backend, fresh for each test) and overrides
+    ``answer(html, ctx)``: the fields a person's browser sends for that rendered challenge.
+    Class attributes say which promises the backend makes; the suite checks each one made.
+    Tests that run only for some backends are skipped, not passed, for the others.
+    """
+
+    #: False for a backend that accepts everything (``none``).
+    refuses: ClassVar[bool] = True
+    #: True when a right answer is good for one comment only (a double click excepted).
+    single_use: ClassVar[bool] = True
+    #: True when the challenge is signed with ``ctx.secret_key`` (another site's fails).
+    signed: ClassVar[bool] = True
+    #: Seconds a challenge stays good (as the ``captcha`` fixture configures it), or None.
+    expires_after: ClassVar[int | None] = None
+
+    @pytest.fixture
+    def captcha(self) -> CaptchaBackend:
+        raise NotImplementedError("a CaptchaContract subclass provides a `captcha` fixture")
+
+    @pytest.fixture
+    def ctx(self) -> CaptchaContext:
+        return captcha_context()
+
+    def answer(self, html: str, ctx: CaptchaContext) -> dict[str, str]:
+        """The form fields a person sends after answering the challenge in ``html``."""
+        raise NotImplementedError("a CaptchaContract subclass says how a person answers")
+
+    def wrong_answer(self, right: dict[str, str]) -> dict[str, str]:
+        """Fields with a wrong answer (default: the answer field changed, tokens kept)."""
+        answer_keys = [k for k in right if "answer" in k or "response" in k] or list(right)
+        return {k: (v + "9x" if k in answer_keys else v) for k, v in right.items()}
+
+    def secrets(self, ctx: CaptchaContext) -> list[str]:
+        """Strings that must never appear in the page (keys, the expected answer's key)."""
+        return [ctx.secret_key]
+
+    def _skip_unless(self, promise: bool, why: str) -> None:
+        if not promise:
+            pytest.skip(f"{type(self).__name__}: {why}")
+
+    # -- the protocol and the page -------------------------------------------------------
+    def test_keeps_the_protocol(self, captcha: CaptchaBackend) -> None:
+        assert isinstance(captcha, CaptchaBackend)
+
+    def test_render_names_its_inputs_captcha(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        """Inputs named ``captcha_*`` (a provider's widget may add its own by script)."""
+        html = str(captcha.render(ctx))
+        for name in _NAMED_INPUT.findall(html):
+            assert name.startswith("captcha_"), f"input {name!r} is not named captcha_*"
+            assert name not in FORM_FIELD_NAMES
+
+    def test_render_keeps_the_csp(self, captcha: CaptchaBackend, ctx: CaptchaContext) -> None:
+        """No inline script, style or event handler: the site's CSP forbids them."""
+        html = str(captcha.render(ctx))
+        assert not _INLINE_SCRIPT.search(html), "inline <script> (use a src)"
+        assert not _INLINE_STYLE.search(html), "inline style or on* handler"
+
+    def test_no_secret_in_the_page(self, captcha: CaptchaBackend, ctx: CaptchaContext) -> None:
+        html = str(captcha.render(ctx))
+        for secret in self.secrets(ctx):
+            assert secret and secret not in html
+
+    # -- answers -------------------------------------------------------------------------
+    def test_right_answer_is_accepted(self, captcha: CaptchaBackend, ctx: CaptchaContext) -> None:
+        verdict = captcha.verify(self.answer(str(captcha.render(ctx)), ctx), ctx)
+        assert isinstance(verdict, Verdict)
+        assert verdict.action is Action.ACCEPT, verdict
+        assert verdict.source and verdict.reason
+
+    def test_missing_answer_is_refused_in_words(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        self._skip_unless(self.refuses, "accepts everything")
+        captcha.render(ctx)
+        for fields in ({}, {"captcha_answer": ""}):
+            verdict = captcha.verify(fields, ctx)
+            assert_refused_in_words(verdict)
+
+    def test_wrong_answer_is_refused_in_words(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        self._skip_unless(self.refuses, "accepts everything")
+        right = self.answer(str(captcha.render(ctx)), ctx)
+        verdict = captcha.verify(self.wrong_answer(right), ctx)
+        assert_refused_in_words(verdict)
+
+    def test_each_page_gets_a_new_challenge(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        self._skip_unless(self.single_use, "its challenge is the same for everyone")
+        assert str(captcha.render(ctx)) != str(captcha.render(ctx))
+
+    def test_tampered_answer_is_refused(self, captcha: CaptchaBackend, ctx: CaptchaContext) -> None:
+        self._skip_unless(self.signed, "nothing it renders is signed")
+        right = self.answer(str(captcha.render(ctx)), ctx)
+        for key, value in right.items():
+            if len(value) < 16:
+                continue
+            middle = len(value) // 2
+            flipped = value[:middle] + ("A" if value[middle] != "A" else "B") + value[middle + 1 :]
+            verdict = captcha.verify({**right, key: flipped}, replace(ctx, submission_key=key))
+            assert_refused_in_words(verdict)
+
+    def test_another_sites_challenge_is_refused(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        self._skip_unless(self.signed, "nothing it renders is signed")
+        elsewhere = replace(ctx, secret_key="another-site-" + ctx.secret_key)
+        fields = self.answer(str(captcha.render(elsewhere)), elsewhere)
+        verdict = captcha.verify(fields, ctx)
+        assert_refused_in_words(verdict)
+
+    def test_expired_challenge_is_refused_in_words(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        self._skip_unless(self.expires_after is not None, "its challenges do not expire")
+        assert self.expires_after is not None
+        fields = self.answer(str(captcha.render(ctx)), ctx)
+        late = replace(ctx, now=ctx.now + timedelta(seconds=self.expires_after + 1))
+        verdict = captcha.verify(fields, late)
+        assert verdict.action is not Action.ACCEPT
+        assert readable_reason(verdict.reason) and "expired" in verdict.reason.lower()
+        fresh = self.answer(str(captcha.render(ctx)), ctx)
+        in_time = replace(ctx, now=ctx.now + timedelta(seconds=self.expires_after - 1))
+        assert captcha.verify(fresh, in_time).action is Action.ACCEPT
+
+    def test_replayed_answer_is_refused_in_words(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        self._skip_unless(self.single_use, "an answer is good for any number of comments")
+        fields = self.answer(str(captcha.render(ctx)), ctx)
+        assert captcha.verify(fields, ctx).action is Action.ACCEPT
+        for other in (replace(ctx, submission_key="form-2"), replace(ctx, submission_key=None)):
+            again = captcha.verify(fields, other)
+            assert_refused_in_words(again)
+
+    def test_double_click_is_not_a_replay(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext
+    ) -> None:
+        """The same form sent twice (same submission key, same answer) passes both times."""
+        fields = self.answer(str(captcha.render(ctx)), ctx)
+        first, second = captcha.verify(fields, ctx), captcha.verify(fields, ctx)
+        assert (first.action, second.action) == (Action.ACCEPT, Action.ACCEPT)
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=_HEALTH_CHECKS,
+    )
+    @given(
+        fields=st.dictionaries(
+            st.sampled_from(
+                ["captcha_answer", "captcha_token", "captcha_altcha", "captcha_response", "x"]
+            ),
+            st.text(max_size=300),
+        )
+    )
+    def test_hostile_fields_are_refused_never_raise(
+        self, captcha: CaptchaBackend, ctx: CaptchaContext, fields: dict[str, str]
+    ) -> None:
+        verdict = captcha.verify(fields, ctx)
+        assert isinstance(verdict, Verdict) and isinstance(verdict.action, Action)
+        if self.refuses:
+            assert verdict.action is not Action.ACCEPT, fields
+
+
+# -- spam filters ---------------------------------------------------------------------------
+
+
+class _NoStore:
+    """The default FilterContext's store: a filter that reads the store needs ``filter_ctx``."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise StoreError(
+            f"store.{name}: this filter reads the store; give the test class a `filter_ctx` "
+            "fixture with a store (e.g. your site's, or plugins/jsonl_store.py's)"
+        )
+
+
+def spam_draft(body: str = "A fine comment.", **fields: Any) -> CommentDraft:
+    """A CommentDraft for filter tests (post ``post-a``, author Ada)."""
+    values: dict[str, Any] = {"post_id": "post-a", "author": "Ada", "body": body}
+    values.update(fields)
+    return CommentDraft(**values)
+
+
+HOSTILE_TEXTS = (
+    "",
+    " \n\t ",
+    "x" * 100_000,
+    "word " * 20_000,
+    "日本語のコメント 🎉👍🏽 عربى ‏rtl‏ ze\u200bro\u200dwidth",
+    "e\u0301\u0301\u0301 combining, \ufeffBOM, \U0001f600 astral",
+    "<script>alert(1)</script> [url=http://x.example]x[/url] http://a.example/" * 50,
+    "\ud7ff\ue000\uffff",
+)
+
+
+class SpamFilterContract:
+    """Every promise of the SpamFilter protocol, for a filter's test class to inherit.
+
+    A subclass gives a ``spam_filter`` fixture; a filter that reads the store also gives a
+    ``filter_ctx`` fixture (a FilterContext with a fresh store). ``spam_example`` may return
+    a draft the filter must not accept (it may add earlier comments to ``filter_ctx.store``).
+    """
+
+    @pytest.fixture
+    def spam_filter(self) -> SpamFilter:
+        raise NotImplementedError("a SpamFilterContract subclass provides a `spam_filter`")
+
+    @pytest.fixture
+    def filter_ctx(self) -> FilterContext:
+        return FilterContext(now=T0, post=PostRef("post-a", "A post"), store=_NoStore())  # type: ignore[arg-type]  # a stand-in that refuses every call
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft | None:
+        """A draft this filter must hold or mark as spam; None if it has no such case."""
+        return None
+
+    def _check(self, spam_filter: SpamFilter, draft: CommentDraft, ctx: FilterContext) -> None:
+        """Run check() and assert the result keeps the contract."""
+        before = copy.deepcopy(draft)
+        verdict = spam_filter.check(draft, ctx)
+        assert draft == before, "check() changed the draft"
+        assert verdict is None or isinstance(verdict, Verdict), verdict
+        if verdict is not None:
+            assert isinstance(verdict.action, Action)
+            assert isinstance(verdict.reason, str) and verdict.reason.strip()
+            assert isinstance(verdict.source, str) and verdict.source.strip()
+
+    def test_keeps_the_protocol(self, spam_filter: SpamFilter) -> None:
+        assert isinstance(spam_filter, SpamFilter)
+
+    def test_plain_comment_gives_a_verdict_or_none(
+        self, spam_filter: SpamFilter, filter_ctx: FilterContext
+    ) -> None:
+        self._check(spam_filter, spam_draft(fields={"homepage_url": ""}), filter_ctx)
+
+    @pytest.mark.parametrize("body", HOSTILE_TEXTS, ids=range(len(HOSTILE_TEXTS)))
+    def test_empty_huge_and_unicode_text(
+        self, spam_filter: SpamFilter, filter_ctx: FilterContext, body: str
+    ) -> None:
+        draft = spam_draft(
+            body, author=body[:100] or "?", website=f"https://example.com/{body[:50]}"
+        )
+        self._check(spam_filter, draft, filter_ctx)
+
+    def test_never_changes_the_draft_or_its_fields(
+        self, spam_filter: SpamFilter, filter_ctx: FilterContext
+    ) -> None:
+        fields = {"homepage_url": "", "captcha_answer": "7", "body": "A fine comment."}
+        draft = spam_draft(email="ada@example.com", remote_addr="198.51.100.7", fields=fields)
+        self._check(spam_filter, draft, filter_ctx)
+        assert fields == {"homepage_url": "", "captcha_answer": "7", "body": "A fine comment."}
+
+    def test_spam_example_is_not_accepted(
+        self, spam_filter: SpamFilter, filter_ctx: FilterContext
+    ) -> None:
+        example = self.spam_example(filter_ctx)
+        if example is None:
+            pytest.skip(f"{type(self).__name__} gives no spam_example")
+        self._check(spam_filter, example, filter_ctx)
+        verdict = spam_filter.check(example, filter_ctx)
+        assert verdict is not None and verdict.action is not Action.ACCEPT
+
+    def test_learning_never_raises(
+        self, spam_filter: SpamFilter, filter_ctx: FilterContext
+    ) -> None:
+        if not isinstance(spam_filter, LearningSpamFilter):
+            pytest.skip("not a LearningSpamFilter")
+        for i, body in enumerate(("Buy cheap pills at http://x.example", "Lovely post", "")):
+            stored = StoredComment(
+                id=f"c{i}",
+                post_id="post-a",
+                number=i + 1,
+                author="Ada",
+                body=body,
+                body_html=f"<p>{body}</p>",
+                created_at=T0,
+                status=Status.SPAM if i == 0 else Status.APPROVED,
+            )
+            spam_filter.learn(stored, i == 0)
+        self._check(spam_filter, spam_draft("Lovely post"), filter_ctx)
+
+    def test_form_fields_keep_the_form(self, spam_filter: SpamFilter) -> None:
+        if not isinstance(spam_filter, FormFieldsProvider):
+            pytest.skip("adds no form fields")
+        html = str(spam_filter.form_fields())
+        assert not _INLINE_SCRIPT.search(html), "inline <script>"
+        for name in _NAMED_INPUT.findall(html):
+            assert name not in FORM_FIELD_NAMES and not name.startswith("captcha_"), name
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=_HEALTH_CHECKS,
+    )
+    @given(body=st.text(max_size=2000), author=st.text(min_size=1, max_size=100))
+    def test_any_text_gives_a_verdict_or_none(
+        self, spam_filter: SpamFilter, filter_ctx: FilterContext, body: str, author: str
+    ) -> None:
+        self._check(spam_filter, spam_draft(body, author=author), filter_ctx)

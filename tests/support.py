@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from blogengine import create_app
 from blogengine.comments import get_service
+from blogengine.comments.builtin.captcha_math import NUMBER_WORDS, QUESTIONS
 from blogengine.comments.contracts import CommentDraft, NewComment, Status, StoredComment, Verdict
 from blogengine.extensions import db
 from blogengine.models import Post
@@ -152,3 +153,23 @@ def input_value(page: str, name: str) -> str | None:
             value = re.search(r'\bvalue="([^"]*)"', tag)
             return html.unescape(value.group(1)) if value else ""
     return None
+
+
+_NUMBER = "|".join([r"\d+", *NUMBER_WORDS])
+
+
+def solve_math(question: str) -> int:
+    """The answer a person gives to any wording of the math CAPTCHA's question."""
+    for template, operation in QUESTIONS:
+        pattern = re.escape(template)
+        for name in ("a", "b"):
+            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>{_NUMBER})")
+        match = re.search(pattern, question, re.IGNORECASE)
+        if match:
+            a, b = (_value(match.group(name)) for name in ("a", "b"))
+            return a + b if operation == "+" else a - b
+    raise AssertionError(f"a math question no wording matches: {question!r}")
+
+
+def _value(number: str) -> int:
+    return int(number) if number.isdigit() else NUMBER_WORDS.index(number.lower())

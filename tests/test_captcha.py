@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
-from support import hidden_fields
+from support import hidden_fields, solve_math
 
 from blogengine.comments.builtin import captcha_math
 from blogengine.comments.builtin.captcha_fixed import FixedAnswerCaptcha
@@ -17,8 +17,12 @@ from blogengine.comments.builtin.captcha_math import NUMBER_WORDS, MathCaptcha
 from blogengine.comments.builtin.captcha_none import NoCaptcha
 from blogengine.comments.contracts import Action, CaptchaBackend, CaptchaContext
 from blogengine.comments.ledger import SqlNonceLedger
-from blogengine.testing import T0, MemoryNonceLedger
+from blogengine.testing import T0, CaptchaContract, MemoryNonceLedger
 from blogengine.timeutil import utcnow
+
+
+def _pattern(template: str) -> str:
+    return re.escape(template).replace(re.escape("{a}"), r"\w+").replace(re.escape("{b}"), r"\w+")
 
 
 def make_ctx(**overrides: object) -> CaptchaContext:
@@ -30,8 +34,7 @@ def make_ctx(**overrides: object) -> CaptchaContext:
 
 def solve(html: str) -> dict[str, str]:
     """Answer a rendered math question the way a person would."""
-    a, b = re.search(r"What is (\w+) plus (\w+)\?", html).groups()  # type: ignore[union-attr]
-    answer = NUMBER_WORDS.index(a) + NUMBER_WORDS.index(b)
+    answer = solve_math(re.sub(r"<[^>]+>", " ", html))
     return {"captcha_token": hidden_fields(html)["captcha_token"], "captcha_answer": str(answer)}
 
 
@@ -46,7 +49,27 @@ def test_none_accepts_anything() -> None:
     assert NoCaptcha().verify({}, ctx).action is Action.ACCEPT
 
 
-class TestFixed:
+class TestNoneContract(CaptchaContract):
+    refuses = single_use = signed = False
+
+    @pytest.fixture
+    def captcha(self) -> NoCaptcha:
+        return NoCaptcha()
+
+    def answer(self, html: str, ctx: CaptchaContext) -> dict[str, str]:
+        return {}
+
+
+class TestFixed(CaptchaContract):
+    single_use = signed = False
+
+    @pytest.fixture
+    def captcha(self) -> FixedAnswerCaptcha:
+        return FixedAnswerCaptcha()
+
+    def answer(self, html: str, ctx: CaptchaContext) -> dict[str, str]:
+        return {"captcha_answer": "human"}
+
     def test_right_answer_any_case(self) -> None:
         captcha = FixedAnswerCaptcha()
         assert 'name="captcha_answer"' in captcha.render(make_ctx())
@@ -61,21 +84,56 @@ class TestFixed:
         assert missing.action is Action.SPAM and "Please answer" in missing.reason
 
 
-class TestMath:
+class TestMath(CaptchaContract):
+    expires_after = 600
+
+    @pytest.fixture
+    def captcha(self) -> MathCaptcha:
+        return MathCaptcha(ttl=600)
+
+    def answer(self, html: str, ctx: CaptchaContext) -> dict[str, str]:
+        return solve(html)
+
+    def test_questions_vary_in_form(self) -> None:
+        """Words and digits, several wordings, plus and minus: not one regex's worth."""
+        captcha, ctx = MathCaptcha(), make_ctx()
+        questions = [re.sub(r"<[^>]+>", " ", captcha.render(ctx)) for _ in range(300)]
+        wordings = {template for template, _ in captcha_math.QUESTIONS}
+        seen = {t for t in wordings for q in questions if re.search(_pattern(t), q)}
+        assert seen == wordings
+        assert any(re.search(r"\b\d+\b", q) for q in questions)
+        assert any(
+            re.search(r"\b(one|two|three|four|five|six|seven|eight|nine)\b", q) for q in questions
+        )
+        # The old one-line solver answers only a fraction of them.
+        old = [q for q in questions if re.search(r"What is (\w+) plus (\w+)\?", q)]
+        assert len(old) < len(questions) / 3
+
+    def test_every_answer_is_a_small_non_negative_number(self) -> None:
+        captcha = MathCaptcha(largest=12)
+        for _ in range(200):
+            question, answer = captcha.question()
+            assert 0 <= answer <= 24
+            assert solve_math(question) == answer
+
     def test_right_answer_is_accepted(self) -> None:
         captcha, ctx = MathCaptcha(), make_ctx()
         verdict = captcha.verify(solve(captcha.render(ctx)), ctx)
         assert verdict.action is Action.ACCEPT
 
     def test_answer_is_not_in_the_page(self) -> None:
-        captcha, ctx = MathCaptcha(largest=1), make_ctx()  # the sum is always 1 + 1
+        captcha, ctx = MathCaptcha(largest=1), make_ctx()  # 1 + 1 or 1 - 1
         html = captcha.render(ctx)
+        answer = solve(html)["captcha_answer"]
+        assert answer in ("0", "2")
         token = hidden_fields(html)["captcha_token"]
         _, payload = URLSafeTimedSerializer("any key").loads_unsafe(token)  # read, not trust
         # The signed payload carries a nonce and a digest of the answer, never the answer.
         assert set(payload) == {"n", "h"}
-        assert all(value not in (2, "2") for value in payload.values())
-        assert captcha.verify({**solve(html), "captcha_answer": "2"}, ctx).action is Action.ACCEPT
+        assert all(value not in (int(answer), answer) for value in payload.values())
+        assert (
+            captcha.verify({**solve(html), "captcha_answer": answer}, ctx).action is Action.ACCEPT
+        )
 
     def test_replayed_token_fails_clearly(self) -> None:
         captcha, ctx = MathCaptcha(), make_ctx()

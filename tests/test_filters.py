@@ -27,7 +27,7 @@ from blogengine.comments.contracts import (
 )
 from blogengine.comments.registry import COMMENT_STORES
 from blogengine.config import PROJECT_ROOT
-from blogengine.testing import T0, new_comment, plugin_backend
+from blogengine.testing import T0, SpamFilterContract, new_comment, plugin_backend
 
 
 @pytest.fixture
@@ -52,7 +52,14 @@ def test_builtins_keep_the_protocol(tmp_path: Path) -> None:
         assert isinstance(spam_filter, SpamFilter)
 
 
-class TestHoneypot:
+class TestHoneypot(SpamFilterContract):
+    @pytest.fixture
+    def spam_filter(self) -> HoneypotFilter:
+        return HoneypotFilter()
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
+        return draft(fields={"homepage_url": "http://spam.example"})
+
     def test_empty_field_has_no_opinion(self, ctx: FilterContext) -> None:
         assert HoneypotFilter().check(draft(fields={"homepage_url": "  "}), ctx) is None
         assert HoneypotFilter().check(draft(), ctx) is None
@@ -69,7 +76,14 @@ class TestHoneypot:
         assert 'name="hp"' in html and 'tabindex="-1"' in html and "aria-hidden" in html
 
 
-class TestLinks:
+class TestLinks(SpamFilterContract):
+    @pytest.fixture
+    def spam_filter(self) -> LinksFilter:
+        return LinksFilter()
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
+        return draft("http://a.example http://b.example http://c.example")
+
     @pytest.mark.parametrize(
         ("text", "count"),
         [
@@ -96,7 +110,19 @@ class TestLinks:
             LinksFilter(max_links=-1)
 
 
-class TestDuplicate:
+class TestDuplicate(SpamFilterContract):
+    @pytest.fixture
+    def spam_filter(self) -> DuplicateFilter:
+        return DuplicateFilter()
+
+    @pytest.fixture
+    def filter_ctx(self, ctx: FilterContext) -> FilterContext:
+        return ctx
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
+        filter_ctx.store.add(new_comment(body="Buy my course today", created_at=T0))
+        return draft("Buy my course today")
+
     def test_same_text_on_same_post_is_spam(self, ctx: FilterContext) -> None:
         ctx.store.add(new_comment(body="Great  post!", created_at=T0 - timedelta(hours=1)))
         verdict = DuplicateFilter().check(draft("great post!\n"), ctx)
@@ -140,12 +166,19 @@ Casino
 """
 
 
-class TestBlocklist:
+class TestBlocklist(SpamFilterContract):
     @pytest.fixture
     def path(self, tmp_path: Path) -> Path:
         path = tmp_path / "blocklist.txt"
         path.write_text(BLOCKLIST)
         return path
+
+    @pytest.fixture
+    def spam_filter(self, path: Path) -> BlocklistFilter:
+        return BlocklistFilter(path=str(path))
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
+        return draft("Buy cheap pills here")
 
     @pytest.mark.parametrize(
         ("fields", "entry"),

@@ -1,4 +1,8 @@
-"""The `math` CAPTCHA: a sum in words, checked against a signed, expiring, single-use token.
+"""The `math` CAPTCHA: a small sum or difference, checked against a signed, single-use token.
+
+The question varies in form (numbers in words or digits, several wordings, plus or minus), so
+a one-line regex does not answer it; a script written for this site still does. It stops
+dumb bots only: a site that is targeted needs `altcha` (proof of work) or a provider's CAPTCHA.
 
 No server session: the token carries a nonce and an HMAC of the answer (so it cannot be read
 off the page), signed with the site's secret and timestamped. The host's NonceLedger makes
@@ -28,8 +32,22 @@ EXPIRED = (
     "The question expired before the comment was sent (questions last {duration}). "
     "Please answer the new question below: your comment is kept."
 )
-WRONG = "The answer to the sum was not right. Please answer the new question: your comment is kept."
-MISSING = "Please answer the sum at the end of the form: your comment is kept."
+WRONG = (
+    "The answer to the question was not right. Please answer the new question: "
+    "your comment is kept."
+)
+MISSING = "Please answer the question at the end of the form: your comment is kept."
+#: The question's wordings: (template, operation). {a} and {b} are the numbers, each shown
+#: in words or in digits; "-" questions always have a >= b, so no answer is negative.
+QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("What is {a} plus {b}?", "+"),
+    ("Add {a} and {b}: what do you get?", "+"),
+    ("What is the sum of {a} and {b}?", "+"),
+    ("You have {a} apples and are given {b} more: how many apples now?", "+"),
+    ("What is {a} minus {b}?", "-"),
+    ("Take {b} away from {a}: what is left?", "-"),
+    ("You have {a} apples and eat {b}: how many are left?", "-"),
+)
 REPLAYED = (
     "That question was already used for another comment. Please answer the new question: "
     "your comment is kept."
@@ -47,17 +65,25 @@ class MathCaptcha:
         self.largest = largest
 
     def render(self, ctx: CaptchaContext) -> Markup:
-        a = secrets.randbelow(self.largest) + 1
-        b = secrets.randbelow(self.largest) + 1
+        question, answer = self.question()
         nonce = secrets.token_hex(16)
-        token = _serializer(ctx).dumps({"n": nonce, "h": _digest(ctx.secret_key, nonce, a + b)})
-        question = f"What is {NUMBER_WORDS[a]} plus {NUMBER_WORDS[b]}?"
+        token = _serializer(ctx).dumps({"n": nonce, "h": _digest(ctx.secret_key, nonce, answer)})
         return Markup(
             '<label for="captcha_answer">{question} <span class="hint">(in digits)</span></label>'
             '<input id="captcha_answer" name="captcha_answer" type="text" inputmode="numeric" '
             'autocomplete="off" required maxlength="4">'
             '<input type="hidden" name="captcha_token" value="{token}">'
         ).format(question=question, token=token)
+
+    def question(self) -> tuple[str, int]:
+        """A fresh question in one of the wordings, and its answer."""
+        template, operation = QUESTIONS[secrets.randbelow(len(QUESTIONS))]
+        a = secrets.randbelow(self.largest) + 1
+        b = secrets.randbelow(self.largest) + 1
+        if operation == "-" and a < b:
+            a, b = b, a
+        answer = a + b if operation == "+" else a - b
+        return template.format(a=_number(a), b=_number(b)), answer
 
     def verify(self, fields: Mapping[str, str], ctx: CaptchaContext) -> Verdict:
         token = fields.get("captcha_token") or ""
@@ -82,7 +108,12 @@ class MathCaptcha:
             answer.isascii() and answer.isdigit() and len(answer) <= 4
         ) or not hmac.compare_digest(digest, _digest(ctx.secret_key, nonce, int(answer))):
             return Verdict(Action.SPAM, WRONG, "math")
-        return Verdict(Action.ACCEPT, "sum answered correctly", "math")
+        return Verdict(Action.ACCEPT, "question answered correctly", "math")
+
+
+def _number(n: int) -> str:
+    """n in words or in digits, at random."""
+    return NUMBER_WORDS[n] if secrets.randbelow(2) else str(n)
 
 
 def _duration(seconds: int) -> str:
