@@ -169,7 +169,12 @@ class CaptchaBackend(Protocol):
         ...
 
     def verify(self, fields: Mapping[str, str], ctx: CaptchaContext) -> Verdict:
-        """ACCEPT if the answer is right; otherwise a verdict whose reason the reader is shown."""
+        """ACCEPT if the answer is right; otherwise a verdict whose reason the reader is shown.
+
+        SPAM refuses the answer: nothing is stored, the reader sees the reason and their text.
+        MODERATE means the backend could not decide (its service did not answer): the comment
+        is stored as pending, the reason kept in its trail for the moderator.
+        """
         ...
 
 

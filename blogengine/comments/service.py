@@ -134,18 +134,22 @@ class CommentService:
             captcha = self.captcha.verify(
                 draft.fields, self.captcha_context(draft.remote_addr, draft.submission_key)
             )
-            if captcha.action is not Action.ACCEPT:
+            if captcha.action is Action.SPAM:
                 return Outcome(OutcomeKind.CAPTCHA_FAILED, captcha.reason, verdicts=(captcha,))
 
             now = self.clock()
             result = self.chain.run(draft, FilterContext(now=now, post=post, store=self.store))  # type: ignore[arg-type]
+            action, verdicts = result.action, result.verdicts
+            if captcha.action is Action.MODERATE:
+                # The CAPTCHA could not decide (its service did not answer): a person will.
+                action, verdicts = max(action, Action.MODERATE), (captcha, *verdicts)
             stored = self.store.add(
                 NewComment(
                     draft=draft,
-                    status=_status_for(result.action, self.moderate_all),
+                    status=_status_for(action, self.moderate_all),
                     body_html=comment_html(draft.body),
                     created_at=now,  # type: ignore[arg-type]
-                    verdicts=result.verdicts,
+                    verdicts=verdicts,
                 )
             )
         except StoreError:
