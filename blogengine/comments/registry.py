@@ -38,6 +38,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "none": "blogengine.comments.builtin.captcha_none:NoCaptcha",
         "math": "blogengine.comments.builtin.captcha_math:MathCaptcha",
         "fixed": "blogengine.comments.builtin.captcha_fixed:FixedAnswerCaptcha",
+        "altcha": "blogengine.comments.builtin.captcha_altcha:AltchaCaptcha",
         "turnstile": "blogengine.comments.builtin.captcha_siteverify:TurnstileCaptcha",
         "hcaptcha": "blogengine.comments.builtin.captcha_siteverify:HCaptchaCaptcha",
         "recaptcha": "blogengine.comments.builtin.captcha_siteverify:RecaptchaCaptcha",

@@ -59,13 +59,15 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveSe
 
     * ``main``: the math CAPTCHA, the default filters, a 500-character comment limit;
     * ``short_ttl``: CAPTCHA questions expire after 2 s (the app has no clock hook yet);
-    * ``flaky``: the test plugin's `flaky` store, failing while its fail_marker exists.
+    * ``flaky``: the test plugin's `flaky` store, failing while its fail_marker exists;
+    * ``altcha``: the proof-of-work CAPTCHA with its default cost, math for readers without JS.
     """
     database = build_database(tmp_path_factory.mktemp("database"))
     plans: dict[str, tuple[dict[str, Any], bool]] = {
         "main": ({"COMMENT_MAX_BODY": 500}, False),
         "short_ttl": ({"COMMENTS_CAPTCHA_OPTIONS": {"math": {"ttl": 2}}}, False),
         "flaky": ({"COMMENTS_CAPTCHA": "fixed"}, True),
+        "altcha": ({"COMMENTS_CAPTCHA": "altcha"}, False),
     }
     servers: dict[str, LiveServer] = {}
     try:
@@ -94,14 +96,20 @@ def flaky_site(sites: dict[str, LiveServer]) -> LiveServer:
     return sites["flaky"]
 
 
+@pytest.fixture(scope="session")
+def altcha_site(sites: dict[str, LiveServer]) -> LiveServer:
+    return sites["altcha"]
+
+
 @pytest.fixture
 def reader_on(browser: Browser) -> Iterator[Callable[[LiveServer], Reader]]:
     """Make a reader (a fresh browser context: own cookies) on a site; no dialog may open."""
     contexts: list[BrowserContext] = []
     readers: list[Reader] = []
 
-    def make(server: LiveServer) -> Reader:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def make(server: LiveServer, **context_options: Any) -> Reader:
+        """``context_options`` go to Playwright's new_context (java_script_enabled=False...)."""
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

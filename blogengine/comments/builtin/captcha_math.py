@@ -101,7 +101,7 @@ class MathCaptcha:
         # Claim first, right or wrong: each question allows one try, so guessing is useless.
         # The holder binds the form's submission key to the answer given: a double click
         # (same form, same answer) may claim again, a second guess under the same key may not.
-        holder = _holder(ctx.submission_key, answer)
+        holder = form_holder(ctx.submission_key, answer)
         if not ctx.ledger.claim(f"math:{nonce}", expires_at, holder):
             return Verdict(Action.SPAM, REPLAYED, "math")
         if not (
@@ -125,8 +125,12 @@ def _duration(seconds: int) -> str:
     return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
-def _holder(submission_key: str | None, answer: str) -> str | None:
-    """The ledger holder for one (form, answer) pair; None without a submission key."""
+def form_holder(submission_key: str | None, answer: str) -> str | None:
+    """The ledger holder for one (form, answer) pair; None without a submission key.
+
+    A double click sends the same form with the same answer: it may claim the token again;
+    another form, or another answer under the same form, may not.
+    """
     if not submission_key:
         return None
     return hashlib.sha256(f"{submission_key}\0{answer}".encode()).hexdigest()[:40]

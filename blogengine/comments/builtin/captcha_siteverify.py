@@ -33,6 +33,7 @@ from typing import ClassVar
 from markupsafe import Markup
 
 from ..contracts import Action, CaptchaContext, Verdict
+from .captcha_math import form_holder
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class SiteverifyCaptcha:
         if len(token) > 4096:
             return Verdict(Action.SPAM, INVALID, self.name)
         digest = hashlib.sha256(token.encode()).hexdigest()[:40]
-        holder = _holder(ctx.submission_key, digest)
+        holder = form_holder(ctx.submission_key, digest)
         expires_at = ctx.now + TOKEN_MEMORY
         if not ctx.ledger.claim(f"{self.name}:{digest}", expires_at, holder):
             return Verdict(Action.SPAM, REPLAYED, self.name)
@@ -230,13 +231,6 @@ def _passed_before(ctx: CaptchaContext, verified: str, holder: str | None) -> bo
     if not holder or ctx.ledger.claim(verified, ctx.now + TOKEN_MEMORY, REFUSED_HOLDER):
         return False
     return ctx.ledger.claim(verified, ctx.now + TOKEN_MEMORY, holder)
-
-
-def _holder(submission_key: str | None, digest: str) -> str | None:
-    """The ledger holder for one (form, token) pair; None without a submission key."""
-    if not submission_key:
-        return None
-    return hashlib.sha256(f"{submission_key}\0{digest}".encode()).hexdigest()[:40]
 
 
 def _failure(exc: BaseException) -> str:

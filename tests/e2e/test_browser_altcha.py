@@ -1,0 +1,89 @@
+"""The `altcha` CAPTCHA in Chromium: the proof of work with JavaScript, math without, CSP kept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from e2e_support import LiveServer, Reader, typed_text
+from playwright.sync_api import expect
+
+from blogengine.comments.service import PUBLISHED_MESSAGE
+
+pytestmark = pytest.mark.e2e
+
+NAME = "Ada Lovelace"
+COMMENT_ANCHOR = re.compile(r"#comment-(\d+)$")
+
+
+def published_number(reader: Reader) -> int:
+    match = COMMENT_ANCHOR.search(reader.page.url)
+    assert match, f"not sent to a comment's anchor: {reader.page.url}"
+    return int(match.group(1))
+
+
+def test_reader_with_javascript_posts_through_the_proof_of_work(
+    altcha_site: LiveServer, reader_on: Callable[..., Reader]
+) -> None:
+    """The solver (served by the site, under its CSP) does the work; the question is hidden."""
+    reader = reader_on(altcha_site)
+    csp_reports: list[str] = []
+    reader.page.on(
+        "console", lambda m: csp_reports.append(m.text) if "Content Security" in m.text else None
+    )
+    text = typed_text("altcha-js")
+    reader.open()
+    status = reader.respond.locator(".altcha-status")
+    expect(status).to_have_text(re.compile("Done"), timeout=60_000)
+    expect(reader.respond.locator(".altcha-fallback")).to_be_hidden()
+    expect(reader.captcha_field).to_be_disabled()
+    assert reader.respond.locator('[name="captcha_altcha"]').input_value() != ""
+    reader.screenshot("altcha-solved.png")
+
+    reader.fill(name=NAME, text=text)
+    answer = reader.submit()
+
+    assert answer.status == 200
+    number = published_number(reader)
+    assert PUBLISHED_MESSAGE in reader.status_text()
+    assert altcha_site.comments_with_body(text) == [(number, "approved")]
+    assert csp_reports == []
+    assert reader.console_errors == [], altcha_site.failed_requests()
+
+
+def test_reader_sending_before_the_work_is_done_is_sent_when_it_is(
+    altcha_site: LiveServer, reader_on: Callable[..., Reader]
+) -> None:
+    """Clicking "Post comment" at once never loses the comment nor asks for the question."""
+    reader = reader_on(altcha_site)
+    text = typed_text("altcha-early")
+    reader.open()
+    reader.fill(name=NAME, text=text)
+    answer = reader.submit()  # whether or not the work is done yet
+    assert answer.status == 200
+    number = published_number(reader)
+    assert altcha_site.comments_with_body(text) == [(number, "approved")]
+    assert reader.console_errors == [], altcha_site.failed_requests()
+
+
+def test_reader_without_javascript_answers_the_question(
+    altcha_site: LiveServer, reader_on: Callable[..., Any]
+) -> None:
+    """No JavaScript: the math question is there, and answering it posts the comment."""
+    reader: Reader = reader_on(altcha_site, java_script_enabled=False)
+    text = typed_text("altcha-nojs")
+    reader.open()
+    expect(reader.captcha_field).to_be_visible()
+    expect(reader.captcha_field).to_be_enabled()
+    expect(reader.respond.locator(".altcha-status")).to_be_hidden()
+    reader.screenshot("altcha-no-javascript.png")
+    reader.fill(name=NAME, text=text)
+    reader.answer_captcha()
+    answer = reader.submit()
+
+    assert answer.status == 200
+    number = published_number(reader)
+    assert PUBLISHED_MESSAGE in reader.status_text()
+    assert altcha_site.comments_with_body(text) == [(number, "approved")]
