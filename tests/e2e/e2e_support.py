@@ -248,6 +248,16 @@ def solve(question: str) -> str:
     raise AssertionError(f"a CAPTCHA question the tests cannot answer: {question!r}")
 
 
+COMMENT_ANCHOR = re.compile(r"#comment-(\d+)$")
+
+
+def published_number(reader: Reader) -> int:
+    """The number in the page's #comment-N anchor after a published comment's redirect."""
+    match = COMMENT_ANCHOR.search(reader.page.url)
+    assert match, f"not sent to a comment's anchor: {reader.page.url}"
+    return int(match.group(1))
+
+
 @dataclass
 class Reader:
     """A reader in Chromium: opens posts, fills the comment form, reads what the page says."""

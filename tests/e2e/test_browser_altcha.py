@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from e2e_support import LiveServer, Reader, typed_text
+from e2e_support import LiveServer, Reader, published_number, typed_text
 from playwright.sync_api import expect
 
 from blogengine.comments.service import PUBLISHED_MESSAGE
@@ -15,13 +15,6 @@ from blogengine.comments.service import PUBLISHED_MESSAGE
 pytestmark = pytest.mark.e2e
 
 NAME = "Ada Lovelace"
-COMMENT_ANCHOR = re.compile(r"#comment-(\d+)$")
-
-
-def published_number(reader: Reader) -> int:
-    match = COMMENT_ANCHOR.search(reader.page.url)
-    assert match, f"not sent to a comment's anchor: {reader.page.url}"
-    return int(match.group(1))
 
 
 def test_reader_with_javascript_posts_through_the_proof_of_work(

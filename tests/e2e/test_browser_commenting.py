@@ -6,7 +6,14 @@ import re
 from collections.abc import Callable
 
 import pytest
-from e2e_support import SEED_TITLE, LiveServer, Reader, typed_text
+from e2e_support import (
+    COMMENT_ANCHOR,
+    SEED_TITLE,
+    LiveServer,
+    Reader,
+    published_number,
+    typed_text,
+)
 from playwright.sync_api import Request, expect
 from support import solve_math
 
@@ -17,14 +24,6 @@ from blogengine.comments.views import INVALID_FORM
 pytestmark = pytest.mark.e2e
 
 NAME = "Zoë “Z” O’Brien"
-COMMENT_ANCHOR = re.compile(r"#comment-(\d+)$")
-
-
-def published_number(reader: Reader) -> int:
-    """The number in the page's #comment-N anchor after a published comment's redirect."""
-    match = COMMENT_ANCHOR.search(reader.page.url)
-    assert match, f"not sent to a comment's anchor: {reader.page.url}"
-    return int(match.group(1))
 
 
 def assert_kept(reader: Reader, *, name: str, text: str) -> None:
