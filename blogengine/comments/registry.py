@@ -48,6 +48,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "links": "blogengine.comments.builtin.filter_links:LinksFilter",
         "blocklist": "blogengine.comments.builtin.filter_blocklist:BlocklistFilter",
         "duplicate": "blogengine.comments.builtin.filter_duplicate:DuplicateFilter",
+        "akismet": "blogengine.comments.builtin.filter_akismet:AkismetFilter",
     },
     COMMENT_STORES: {
         "sql": "blogengine.comments.builtin.store_sql:SqlCommentStore",

@@ -14,8 +14,6 @@ codes.
 * The host's NonceLedger records every token: a token sent by another form is refused
   without asking the provider, and the same form sent twice (a double click, whose second
   request the provider answers "duplicate") is let through.
-
-Plain ``urllib``: one form POST does not justify a new dependency.
 """
 
 from __future__ import annotations
@@ -23,9 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import ClassVar
@@ -34,6 +30,7 @@ from markupsafe import Markup
 
 from ..contracts import Action, CaptchaContext, Verdict
 from .captcha_math import form_holder
+from .http_form import ServiceUnavailable, post_form
 
 log = logging.getLogger(__name__)
 
@@ -166,25 +163,21 @@ class SiteverifyCaptcha:
         form = {"secret": self.secret, "response": token}
         if remote_addr:
             form["remoteip"] = remote_addr
-        request = urllib.request.Request(
-            self.endpoint,
-            data=urllib.parse.urlencode(form).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            method="POST",
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                answer = json.loads(response.read(65536))
-        except (OSError, ValueError) as exc:  # URLError, timeouts, HTTP errors, bad JSON
-            log.warning("%s siteverify failed: %s", self.name, exc)
+            answer = json.loads(post_form(self.endpoint, form, self.timeout).body)
+        except (ServiceUnavailable, ValueError) as exc:
+            why = str(exc) if isinstance(exc, ServiceUnavailable) else "not JSON"
+            log.warning("%s siteverify failed: %s", self.name, why)
             return Verdict(
                 Action.MODERATE,
-                f"{self.name} did not answer ({_failure(exc)}); held for moderation",
+                f"{self.name} did not answer ({why}); held for moderation",
                 self.name,
             )
         if not isinstance(answer, dict):
             return Verdict(
-                Action.MODERATE, f"{self.name} answered something that is not JSON", self.name
+                Action.MODERATE,
+                f"{self.name} did not answer (not a JSON object); held for moderation",
+                self.name,
             )
         return answer
 
@@ -231,15 +224,3 @@ def _passed_before(ctx: CaptchaContext, verified: str, holder: str | None) -> bo
     if not holder or ctx.ledger.claim(verified, ctx.now + TOKEN_MEMORY, REFUSED_HOLDER):
         return False
     return ctx.ledger.claim(verified, ctx.now + TOKEN_MEMORY, holder)
-
-
-def _failure(exc: BaseException) -> str:
-    """A short, log-safe description of why the provider could not be asked."""
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code}"
-    reason = getattr(exc, "reason", None)
-    if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
-        return "timed out"
-    if isinstance(exc, ValueError):
-        return "not JSON"
-    return type(reason or exc).__name__
