@@ -253,8 +253,13 @@ class TestInstalledDistributionInUse:
 @pytest.mark.parametrize(
     ("key", "value", "slot", "listed"),
     [
-        ("COMMENTS_CAPTCHA", "recaptcha", "captcha", ["fixed", "math", "none"]),
-        ("COMMENTS_SPAM_FILTERS", ["honeypot", "akismet"], "spam_filters", ["honeypot", "links"]),
+        ("COMMENTS_CAPTCHA", "friendlycaptcha", "captcha", ["altcha", "fixed", "math", "none"]),
+        (
+            "COMMENTS_SPAM_FILTERS",
+            ["honeypot", "cleantalk"],
+            "spam_filters",
+            ["akismet", "honeypot"],
+        ),
         ("COMMENTS_STORE", "mongo", "comment_stores", ["sql"]),
     ],
 )
