@@ -703,7 +703,7 @@ class SpamFilterContract:
 
     @pytest.fixture
     def filter_ctx(self) -> FilterContext:
-        return FilterContext(now=T0, post=PostRef("post-a", "A post"), store=_NoStore())  # type: ignore[arg-type]  # a stand-in that refuses every call
+        return FilterContext(now=T0, post=PostRef("post-a", "A post"), store=_NoStore())
 
     def spam_example(self, filter_ctx: FilterContext) -> CommentDraft | None:
         """A draft this filter must hold or mark as spam; None if it has no such case."""

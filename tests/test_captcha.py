@@ -116,11 +116,6 @@ class TestMath(CaptchaContract):
             assert 0 <= answer <= 24
             assert solve_math(question) == answer
 
-    def test_right_answer_is_accepted(self) -> None:
-        captcha, ctx = MathCaptcha(), make_ctx()
-        verdict = captcha.verify(solve(captcha.render(ctx)), ctx)
-        assert verdict.action is Action.ACCEPT
-
     def test_answer_is_not_in_the_page(self) -> None:
         captcha, ctx = MathCaptcha(largest=1), make_ctx()  # 1 + 1 or 1 - 1
         html = captcha.render(ctx)

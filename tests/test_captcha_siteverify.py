@@ -34,7 +34,9 @@ def fake() -> Iterator[FakeSiteverify]:
         yield service
 
 
-def backend(cls: type[SiteverifyCaptcha], fake: FakeSiteverify, **options: Any) -> Any:
+def backend(
+    cls: type[SiteverifyCaptcha], fake: FakeSiteverify, **options: Any
+) -> SiteverifyCaptcha:
     values: dict[str, Any] = {"site_key": "site-key-1", "secret": fake.secret, "endpoint": fake.url}
     values.update(options)
     return cls(**values)

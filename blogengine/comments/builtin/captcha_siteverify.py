@@ -142,7 +142,8 @@ class SiteverifyCaptcha:
             ctx.ledger.claim(verified, expires_at, holder)
             return Verdict(Action.ACCEPT, f"{self.name} verified", self.name)
 
-        codes = [str(c) for c in answer.get("error-codes") or []]
+        listed = answer.get("error-codes")
+        codes = [str(c) for c in listed] if isinstance(listed, list) else []
         if DUPLICATE_CODES & set(codes) and _passed_before(ctx, verified, holder):
             # The same form passed a moment ago (a double click): not a replay.
             return Verdict(Action.ACCEPT, f"{self.name} verified (same form again)", self.name)
