@@ -19,8 +19,10 @@ from blogengine.comments.builtin.captcha_siteverify import (
     RecaptchaCaptcha,
     SiteverifyCaptcha,
     TurnstileCaptcha,
+    csp_directives,
 )
 from blogengine.comments.contracts import Action, CaptchaContext, Status
+from blogengine.config import DefaultConfig
 from blogengine.extensions import db
 from blogengine.testing import CaptchaContract, captcha_context
 
@@ -236,3 +238,32 @@ class TestOnTheSite:
         with app.app_context():
             [comment] = get_service().store.list_for_post(post.uid)
         assert comment.body == "Through."
+
+
+@pytest.mark.parametrize("cls", PROVIDERS)
+def test_the_strict_default_csp_is_opened_only_as_the_widget_needs(
+    cls: type[SiteverifyCaptcha], fake: FakeSiteverify
+) -> None:
+    captcha, default = backend(cls, fake), DefaultConfig.CONTENT_SECURITY_POLICY
+    problems = captcha.csp_problems(default)
+    assert problems and all("script-src" in p or "-src lacks" in p for p in problems)
+    opened = captcha.recommended_csp(default)
+    assert captcha.csp_problems(opened) == []
+    before, after = csp_directives(default), csp_directives(opened)
+    assert set(before) <= set(after)
+    for name, sources in before.items():  # every source kept, in order; some added
+        assert after[name][: len(sources)] == sources
+    assert "'unsafe-inline'" not in opened and "'unsafe-eval'" not in opened
+    assert captcha.csp_problems("") == []  # no policy: nothing blocks the widget
+
+
+def test_start_up_warns_when_the_csp_blocks_the_widget(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake: FakeSiteverify,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    options = {"turnstile": {"site_key": "k", "secret": fake.secret, "endpoint": fake.url}}
+    build_app(tmp_path, monkeypatch, COMMENTS_CAPTCHA="turnstile", COMMENTS_CAPTCHA_OPTIONS=options)
+    warnings = [r.getMessage() for r in caplog.records if "turnstile:" in r.getMessage()]
+    assert warnings and "https://challenges.cloudflare.com" in warnings[0]

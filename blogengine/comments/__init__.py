@@ -46,6 +46,11 @@ def build_service(app: Flask, registry: Registry) -> CommentService:
     captcha = registry.create(
         CAPTCHA, captcha_name, config["COMMENTS_CAPTCHA_OPTIONS"].get(captcha_name)
     )
+    # A provider's widget (turnstile...) needs the CSP opened to it: say so at start-up.
+    csp_problems = getattr(captcha, "csp_problems", None)
+    if callable(csp_problems):
+        for problem in csp_problems(str(config["CONTENT_SECURITY_POLICY"] or "")):
+            log.warning(problem)
     filter_names = config["COMMENTS_SPAM_FILTERS"]
     if isinstance(filter_names, str):
         filter_names = [n.strip() for n in filter_names.split(",") if n.strip()]

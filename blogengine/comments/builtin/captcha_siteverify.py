@@ -85,6 +85,8 @@ class SiteverifyCaptcha:
     response_fields: ClassVar[tuple[str, ...]]
     #: Extra attributes on the widget's element.
     widget_attributes: ClassVar[str] = ""
+    #: CSP sources the widget needs, per directive (the README gives the full policy).
+    csp_needs: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]]
 
     def __init__(
         self,
@@ -118,6 +120,31 @@ class SiteverifyCaptcha:
             src=self.script_url,
             provider=self.provider_host(),
         )
+
+    def csp_problems(self, csp: str) -> list[str]:
+        """What the site's CONTENT_SECURITY_POLICY lacks for this widget to load (start-up)."""
+        if not csp:
+            return []
+        directives = csp_directives(csp)
+        problems = []
+        for directive, needed in self.csp_needs:
+            allowed = directives.get(directive, directives.get("default-src", []))
+            missing = [source for source in needed if source not in allowed]
+            if missing:
+                problems.append(
+                    f"{self.name}: CONTENT_SECURITY_POLICY's {directive} lacks "
+                    f"{' '.join(missing)}, so browsers will not load the widget and readers "
+                    f"cannot comment; use: {self.recommended_csp(csp)}"
+                )
+        return problems
+
+    def recommended_csp(self, csp: str) -> str:
+        """``csp`` opened just enough for this provider's widget (nothing else changes)."""
+        directives = csp_directives(csp)
+        for directive, needed in self.csp_needs:
+            sources = directives.setdefault(directive, list(directives.get("default-src", [])))
+            sources.extend(source for source in needed if source not in sources)
+        return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
 
     def provider_host(self) -> str:
         return urllib.parse.urlsplit(self.script_url).hostname or self.script_url
@@ -193,6 +220,10 @@ class TurnstileCaptcha(SiteverifyCaptcha):
     # Turnstile lets the site name the field: ours follows the captcha_* convention.
     widget_attributes = ' data-response-field-name="captcha_turnstile"'
     response_fields = ("captcha_turnstile", "cf-turnstile-response")
+    csp_needs = (
+        ("script-src", ("https://challenges.cloudflare.com",)),
+        ("frame-src", ("https://challenges.cloudflare.com",)),
+    )
 
 
 class HCaptchaCaptcha(SiteverifyCaptcha):
@@ -203,6 +234,10 @@ class HCaptchaCaptcha(SiteverifyCaptcha):
     script_default = "https://js.hcaptcha.com/1/api.js"
     widget_class = "h-captcha"
     response_fields = ("h-captcha-response", "g-recaptcha-response")
+    csp_needs = tuple(
+        (directive, ("https://hcaptcha.com", "https://*.hcaptcha.com"))
+        for directive in ("script-src", "frame-src", "style-src", "connect-src")
+    )
 
 
 class RecaptchaCaptcha(SiteverifyCaptcha):
@@ -213,6 +248,20 @@ class RecaptchaCaptcha(SiteverifyCaptcha):
     script_default = "https://www.google.com/recaptcha/api.js"
     widget_class = "g-recaptcha"
     response_fields = ("g-recaptcha-response",)
+    csp_needs = (
+        ("script-src", ("https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/")),
+        ("frame-src", ("https://www.google.com/recaptcha/", "https://recaptcha.google.com/")),
+    )
+
+
+def csp_directives(csp: str) -> dict[str, list[str]]:
+    """A policy's directives in order: {"script-src": ["'self'"], ...}."""
+    directives: dict[str, list[str]] = {}
+    for part in csp.split(";"):
+        name, *sources = part.split()
+        if part.split():
+            directives[name.lower()] = sources
+    return directives
 
 
 def _passed_before(ctx: CaptchaContext, verified: str, holder: str | None) -> bool:
