@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -267,3 +268,17 @@ def test_start_up_warns_when_the_csp_blocks_the_widget(
     build_app(tmp_path, monkeypatch, COMMENTS_CAPTCHA="turnstile", COMMENTS_CAPTCHA_OPTIONS=options)
     warnings = [r.getMessage() for r in caplog.records if "turnstile:" in r.getMessage()]
     assert warnings and "https://challenges.cloudflare.com" in warnings[0]
+
+
+def test_the_readmes_turnstile_policy_lets_the_widget_load() -> None:
+    """The README's example config is the policy start-up asks for."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("# instance/config.py, Turnstile\n", 1)[1].split("\n\n", 1)[0]
+    config: dict[str, Any] = {}
+    exec(textwrap.dedent(block).replace("…", ""), config)
+    captcha = TurnstileCaptcha(site_key="k", secret="s")
+    assert config["COMMENTS_CAPTCHA"] == "turnstile"
+    assert captcha.csp_problems(config["CONTENT_SECURITY_POLICY"]) == []
+    assert config["CONTENT_SECURITY_POLICY"] == captcha.recommended_csp(
+        DefaultConfig.CONTENT_SECURITY_POLICY
+    )
