@@ -216,6 +216,22 @@ class TestOnTheSite:
         assert comment.verdicts[0].source == "turnstile"
         assert "timed out" in comment.verdicts[0].reason
 
+    def test_provider_down_and_spam_is_still_spam(
+        self, site: tuple[Flask, PostInfo], fake: FakeSiteverify
+    ) -> None:
+        """MODERATE from the CAPTCHA never softens a filter's SPAM; both reasons are kept."""
+        app, post = site
+        fake.failure = "500"
+        poster = CommentPoster(app.test_client())
+        answer = poster.post(
+            post.slug, body="Bot text.", homepage_url="http://x", captcha_turnstile=fake.issue()
+        )
+        assert answer.status_code == 303
+        with app.app_context():
+            [comment] = get_service().store.list_for_post(post.uid, None)
+        assert comment.status is Status.SPAM
+        assert [v.source for v in comment.verdicts] == ["turnstile", "honeypot"]
+
     def test_wrong_token_refuses_and_keeps_the_text(
         self, site: tuple[Flask, PostInfo], fake: FakeSiteverify
     ) -> None:
