@@ -7,7 +7,10 @@ python block, else from docs/writing-a-plugin.md, so the published text is what 
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +130,23 @@ def test_the_readme_and_the_how_to_show_the_same_example() -> None:
     assert SOURCE_FILE.name == "README.md"
     doc = PROJECT / "docs" / "writing-a-plugin.md"
     assert python_blocks(doc.read_text(encoding="utf-8")) == [EXAMPLE]
+
+
+def test_the_documented_contract_test_passes_for_the_documented_plugin(tmp_path: Path) -> None:
+    """docs/writing-a-plugin.md's SpamFilterContract example runs as written, and passes."""
+    doc = (PROJECT / "docs" / "writing-a-plugin.md").read_text(encoding="utf-8")
+    [test_source] = re.findall(
+        r'^```python title="tests/test_too_short.py"\n(.*?)^```', doc, re.S | re.M
+    )
+    (tmp_path / "too_short.py").write_text(EXAMPLE, encoding="utf-8")
+    (tmp_path / "test_too_short.py").write_text(test_source, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_too_short.py"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert re.search(r"\b\d+ passed", result.stdout), result.stdout[-500:]
