@@ -34,8 +34,9 @@ class DefaultConfig:
     #: Posts per index page.
     POSTS_PER_PAGE = 10
 
-    #: The CAPTCHA backend by name (`blogengine plugins` lists them).
-    COMMENTS_CAPTCHA = "math"
+    #: The CAPTCHA backend by name (`blogengine plugins` lists them). `altcha`: a proof of work
+    #: the browser does, with the `math` question for readers without JavaScript.
+    COMMENTS_CAPTCHA = "altcha"
     #: Options per CAPTCHA backend name, passed as keyword arguments.
     COMMENTS_CAPTCHA_OPTIONS: dict[str, dict[str, Any]] = {}
     #: The spam-filter chain, run in this order.

@@ -19,8 +19,9 @@ SITE_TAGLINE = "Articles and the conversation around them"
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://blog@127.0.0.1:5432/blog"
 
 # The comment pipeline (`blogengine plugins` lists what is installed):
-COMMENTS_CAPTCHA = "math"
-COMMENTS_CAPTCHA_OPTIONS = {"math": {"ttl": 3600}}
+# altcha: proof of work in the browser, the math question without JavaScript (README: CAPTCHAs)
+COMMENTS_CAPTCHA = "altcha"
+COMMENTS_CAPTCHA_OPTIONS = {"altcha": {"ttl": 3600, "cost": 5000, "key_prefix": "00"}}
 COMMENTS_SPAM_FILTERS = ["honeypot", "links", "duplicate"]
 COMMENTS_SPAM_FILTERS_OPTIONS = {"links": {"max_links": 2}}
 COMMENTS_STORE = "sql"

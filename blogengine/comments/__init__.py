@@ -39,7 +39,7 @@ def build_service(app: Flask, registry: Registry) -> CommentService:
     captcha_name = config["COMMENTS_CAPTCHA"]
     if captcha_name in WEAK_CAPTCHAS and not app.testing:
         log.warning(
-            "COMMENTS_CAPTCHA is %r: %s. Choose 'math' or a plugin on a public site.",
+            "COMMENTS_CAPTCHA is %r: %s. Choose 'altcha' or a provider on a public site.",
             captcha_name,
             WEAK_CAPTCHAS[captcha_name],
         )
