@@ -18,8 +18,10 @@ from blogengine.comments import get_service
 from blogengine.comments.builtin import captcha_altcha, captcha_math
 from blogengine.comments.builtin.captcha_altcha import AltchaCaptcha
 from blogengine.comments.contracts import Action, CaptchaContext
+from blogengine.comments.ledger import SqlNonceLedger
 from blogengine.config import DefaultConfig
 from blogengine.testing import CaptchaContract, captcha_context
+from blogengine.timeutil import utcnow
 
 #: Cheap work for tests: 16 tries of 10 PBKDF2 rounds on average.
 CHEAP = {"cost": 10, "key_prefix": "0"}
@@ -178,3 +180,17 @@ class TestOnTheSite:
         answer = poster.post(post.slug, body="Kept, not lost.", captcha_answer="")
         assert answer.status_code == 422
         assert "Kept, not lost." in answer.get_data(as_text=True)
+
+
+def test_with_the_hosts_sql_ledger(app: Flask) -> None:
+    """The real ledger, shared by workers: a double click passes, another form's replay fails."""
+    captcha = AltchaCaptcha(**CHEAP)  # type: ignore[arg-type]
+    # The ledger purges by the wall clock, so this test keeps to it.
+    ctx = captcha_context(ledger=SqlNonceLedger(), submission_key="form-9", now=utcnow())
+    fields = solve_work(str(captcha.render(ctx)))
+    results = []
+    for key in ("form-9", "form-9", "form-10"):
+        with app.app_context():  # one app context per request, as in the app
+            results.append(captcha.verify(fields, replace(ctx, submission_key=key)))
+    assert [v.action for v in results] == [Action.ACCEPT, Action.ACCEPT, Action.SPAM]
+    assert results[2].reason == captcha_altcha.REPLAYED
