@@ -91,3 +91,25 @@ def test_reader_without_javascript_answers_the_question(
     number = published_number(reader)
     assert PUBLISHED_MESSAGE in reader.status_text()
     assert altcha_site.comments_with_body(text) == [(number, "approved")]
+
+
+def test_reader_without_webcrypto_answers_the_question(
+    altcha_site: LiveServer, reader_on: Callable[..., Reader]
+) -> None:
+    """JavaScript but no WebCrypto (a plain-HTTP site): the question stays, and works."""
+    reader = reader_on(altcha_site)
+    reader.page.add_init_script(
+        "Object.defineProperty(window.crypto, 'subtle', {value: undefined})"
+    )
+    text = typed_text("altcha-no-webcrypto")
+    reader.open()
+    expect(reader.captcha_field).to_be_visible()
+    expect(reader.captcha_field).to_be_enabled()
+    reader.fill(name=NAME, text=text)
+    reader.answer_captcha()
+    answer = reader.submit()
+
+    assert answer.status == 200
+    number = published_number(reader)
+    assert altcha_site.comments_with_body(text) == [(number, "approved")]
+    assert reader.console_errors == [], altcha_site.failed_requests()
