@@ -581,6 +581,7 @@ def _as_new(comment: StoredComment) -> NewComment:
         remote_addr=comment.remote_addr,
         user_agent=comment.user_agent,
         submission_key=comment.submission_key,
+        kind=comment.kind,
     )
     return NewComment(
         draft=draft,

@@ -33,6 +33,7 @@ from .comments.contracts import (
     CaptchaBackend,
     CaptchaContext,
     CommentDraft,
+    CommentKind,
     CommentStore,
     FilterContext,
     FormFieldsProvider,
@@ -60,6 +61,7 @@ def new_comment(
     submission_key: str | None = None,
     remote_addr: str | None = "203.0.113.9",
     verdicts: tuple[Verdict, ...] = (),
+    kind: CommentKind = CommentKind.COMMENT,
     **draft_fields: str | None,
 ) -> NewComment:
     """A NewComment with plain defaults; every field can be set."""
@@ -69,6 +71,7 @@ def new_comment(
         body=body,
         remote_addr=remote_addr,
         submission_key=submission_key,
+        kind=kind,
         **draft_fields,  # type: ignore[arg-type]
     )
     return NewComment(
@@ -170,6 +173,32 @@ class StorageContract:
         assert got == added
         assert (got.email, got.website, got.parent_id, got.remote_addr) == (None,) * 4
         assert (got.user_agent, got.submission_key, got.verdicts) == (None, None, ())
+        assert got.kind is CommentKind.COMMENT
+
+    def test_add_many_keeps_kind_and_parent(self, store: CommentStore) -> None:
+        """Imports bring pingbacks and threads: each comment's kind and parent come back."""
+        parent = store.add(new_comment(body="the question"))
+        kept = store.add_many(
+            [
+                new_comment(body="an answer", parent_id=parent.id, number=5),
+                new_comment(body="linked from", kind=CommentKind.PINGBACK),
+                new_comment("post-b", body="tracked", kind=CommentKind.TRACKBACK),
+            ]
+        )
+        assert [(c.kind, c.parent_id) for c in kept] == [
+            (CommentKind.COMMENT, parent.id),
+            (CommentKind.PINGBACK, None),
+            (CommentKind.TRACKBACK, None),
+        ]
+        assert [(c.kind, c.parent_id) for c in store.list_for_post("post-a")] == [
+            (CommentKind.COMMENT, None),
+            (CommentKind.COMMENT, parent.id),
+            (CommentKind.PINGBACK, None),
+        ]
+        for comment in kept:
+            assert store.get(comment.id) == comment
+        changed = store.set_status(kept[1].id, Status.SPAM)
+        assert changed.kind is CommentKind.PINGBACK
 
     def test_add_is_idempotent_by_submission_key(self, store: CommentStore) -> None:
         first = store.add(new_comment(submission_key="same", body="first"))

@@ -11,7 +11,8 @@ is UTF-8, one JSON object per line, never rewritten, only appended to::
     {"op": "add", "id": "…", "post_id": "…", "number": 1, "author": "Ada", "body": "…",
      "body_html": "…", "created_at": "2026-01-02T03:04:05+00:00", "status": "approved",
      "email": null, "website": null, "parent_id": null, "remote_addr": "203.0.113.9",
-     "user_agent": "…", "submission_key": "…", "verdicts": [{"action", "reason", "source"}]}
+     "user_agent": "…", "submission_key": "…", "verdicts": [{"action", "reason", "source"}],
+     "kind": "comment"}
     {"op": "status", "id": "…", "status": "spam"}
     {"op": "delete", "id": "…"}
     {"op": "reset", "post_id": "…"}
@@ -51,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from blogengine.comments.contracts import (
+    CommentKind,
     NewComment,
     Status,
     StoredComment,
@@ -416,6 +418,7 @@ def _new_stored(new: NewComment, number: int) -> StoredComment:
         user_agent=draft.user_agent,
         submission_key=draft.submission_key or None,
         verdicts=new.verdicts,
+        kind=draft.kind,
     )
 
 
@@ -443,6 +446,7 @@ def _add_record(comment: StoredComment) -> dict[str, Any]:
     record["created_at"] = comment.created_at.isoformat()
     record["status"] = comment.status.value
     record["verdicts"] = [v.to_dict() for v in comment.verdicts]
+    record["kind"] = comment.kind.value
     return record
 
 
@@ -458,6 +462,7 @@ def _from_record(record: dict[str, Any]) -> StoredComment:
         created_at=created_at.astimezone(UTC),
         status=Status(record["status"]),
         verdicts=tuple(Verdict.from_dict(v) for v in record.get("verdicts") or ()),
+        kind=CommentKind(record.get("kind") or "comment"),  # lines from before kinds: comments
     )
 
 

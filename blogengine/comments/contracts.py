@@ -47,6 +47,18 @@ class Status(enum.StrEnum):
     DELETED = "deleted"
 
 
+class CommentKind(enum.StrEnum):
+    """What a comment is: a reader's comment, or a notice that another site linked here.
+
+    Pingbacks and trackbacks come from archives (WordPress keeps them as comments); the
+    post page shows them only when ``COMMENTS_SHOW_PINGBACKS`` is on.
+    """
+
+    COMMENT = "comment"
+    PINGBACK = "pingback"
+    TRACKBACK = "trackback"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """One backend's opinion with its reason, kept so a moderator sees who said what."""
@@ -76,6 +88,7 @@ class CommentDraft:
     remote_addr: str | None = None
     user_agent: str | None = None
     submission_key: str | None = None
+    kind: CommentKind = CommentKind.COMMENT
     #: The raw form fields (CAPTCHA answers, honeypots) for backends that need them.
     fields: Mapping[str, str] = field(default_factory=dict)
 
@@ -115,6 +128,7 @@ class StoredComment:
     user_agent: str | None = None
     submission_key: str | None = None
     verdicts: tuple[Verdict, ...] = ()
+    kind: CommentKind = CommentKind.COMMENT
 
 
 @dataclass(frozen=True)

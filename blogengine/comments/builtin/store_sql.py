@@ -45,7 +45,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ...extensions import Model, db
 from ...timeutil import UTCDateTime
-from ..contracts import NewComment, Status, StoredComment, StoreError, Verdict
+from ..contracts import CommentKind, NewComment, Status, StoredComment, StoreError, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ class CommentRow(Model):
     status: Mapped[str] = mapped_column(String(10))
     #: The verdict trail as JSON: [{"action", "reason", "source"}, ...].
     verdicts: Mapped[str] = mapped_column(Text, default="[]")
+    #: "comment", "pingback" or "trackback" (migration 0010).
+    kind: Mapped[str] = mapped_column(String(10), default="comment", server_default="comment")
 
 
 class CommentCounterRow(Model):
@@ -155,6 +157,7 @@ class SqlCommentStore:
             created_at=_utc(new.created_at),
             status=new.status.value,
             verdicts=json.dumps([v.to_dict() for v in new.verdicts]),
+            kind=draft.kind.value,
         )
         session.add(row)
         session.flush()
@@ -369,6 +372,7 @@ def _to_comment(row: Any) -> StoredComment:
         user_agent=row.user_agent,
         submission_key=row.submission_key,
         verdicts=_verdicts(row.verdicts),
+        kind=CommentKind(row.kind),
     )
 
 
