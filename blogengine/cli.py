@@ -9,10 +9,13 @@ from flask.cli import FlaskGroup
 
 def init_app(app: Flask) -> None:
     """Attach the owner's commands to the app's CLI (each lives beside what it drives)."""
+    from .archives.commands import export_command, import_group
     from .commands import register_commands
     from .seed import seed_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(import_group)
+    app.cli.add_command(export_command)
     register_commands(app)
 
 

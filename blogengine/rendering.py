@@ -77,6 +77,75 @@ def markdown_html(source: str) -> str:
     )
 
 
+#: What old comments from WordPress or Disqus may keep: the few tags WordPress lets readers use.
+ARCHIVED_COMMENT_TAGS = {
+    "p", "br", "a", "em", "strong", "b", "i", "code", "blockquote", "q", "cite", "del",
+    "strike", "abbr", "pre", "ul", "ol", "li",
+}  # fmt: skip
+_BLOCK_START = re.compile(r"^\s*<(p|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|div)\b", re.I)
+
+
+def wordpress_post_html(source: str) -> str:
+    """A WordPress post's HTML, sanitised like the owner's posts.
+
+    WordPress stores paragraphs as blank lines and adds the <p> tags when showing the post
+    (``wpautop``); we add them once here, unless the HTML has its own (so running our own
+    output through this again changes nothing).
+    """
+    return nh3.clean(
+        _autop(source),
+        tags=POST_TAGS,
+        attributes=POST_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=LINK_REL,
+    )
+
+
+def archived_comment_html(source: str) -> str:
+    """An old comment's HTML (WordPress, Disqus): a few inline tags, links with our rel."""
+    return nh3.clean(
+        _autop(source),
+        tags=ARCHIVED_COMMENT_TAGS,
+        attributes={"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=LINK_REL,
+    )
+
+
+def _autop(source: str) -> str:
+    """Blank lines become paragraphs and single newlines <br>, as WordPress shows them."""
+    source = source.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if re.search(r"<p[\s>]", source, re.I):
+        return source
+    out = []
+    for chunk in re.split(r"\n\s*\n", source):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if _BLOCK_START.match(chunk):
+            out.append(chunk)
+        else:
+            out.append("<p>" + chunk.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(out)
+
+
+def render_post_body(body_format: str, source: str) -> tuple[str, str]:
+    """A post's sanitised HTML and excerpt from its source, for every way a post is made.
+
+    ``body_format`` is "markdown" (the owner's posts), "text" (archived paragraphs, one a
+    line) or "html" (imported from WordPress or an export).
+    """
+    if body_format == "markdown":
+        html = markdown_html(source)
+    elif body_format == "text":
+        html = paragraphs_html(source.split("\n"))
+    elif body_format == "html":
+        html = wordpress_post_html(source)
+    else:
+        raise ValueError(f"unknown body format {body_format!r}")
+    return html, plain_excerpt(html)
+
+
 def paragraphs_html(paragraphs: list[str]) -> str:
     """Archived plain-text paragraphs, one <p> each, shown exactly as archived."""
     return "".join(f"<p>{escape(p)}</p>" for p in paragraphs)

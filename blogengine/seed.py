@@ -60,6 +60,7 @@ from .comments.contracts import (
     StoredComment,
     StoreError,
 )
+from .comments.copies import as_new_comment
 from .extensions import db
 from .models import Post
 from .rendering import CONTROL_CHARACTERS, comment_html, paragraphs_html, plain_excerpt
@@ -559,7 +560,7 @@ def _restore(
     db.session.rollback()
     try:
         store.delete_for_post(uid)
-        store.add_many([_as_new(c) for c in comments])
+        store.add_many([as_new_comment(c, c.post_id, c.parent_id) for c in comments])
         for name, value in fields.items():
             setattr(post, name, value)
         post.source_key = article.source_key
@@ -568,29 +569,6 @@ def _restore(
         db.session.rollback()
         return False
     return True
-
-
-def _as_new(comment: StoredComment) -> NewComment:
-    draft = CommentDraft(
-        post_id=comment.post_id,
-        author=comment.author,
-        body=comment.body,
-        email=comment.email,
-        website=comment.website,
-        parent_id=comment.parent_id,
-        remote_addr=comment.remote_addr,
-        user_agent=comment.user_agent,
-        submission_key=comment.submission_key,
-        kind=comment.kind,
-    )
-    return NewComment(
-        draft=draft,
-        status=comment.status,
-        body_html=comment.body_html,
-        created_at=comment.created_at,
-        verdicts=comment.verdicts,
-        number=comment.number,
-    )
 
 
 _FIELDS = (

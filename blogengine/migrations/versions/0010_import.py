@@ -1,7 +1,7 @@
 """comments.kind: comment, pingback or trackback (archives bring pingbacks along)
 
 Revision ID: 0010_import
-Revises: 0002_comment_counters
+Revises: 0003_post_status
 Create Date: 2026-12-02 08:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_import'
-down_revision = '0002_comment_counters'
+down_revision = '0003_post_status'
 branch_labels = None
 depends_on = None
 
