@@ -16,7 +16,7 @@ from .comments import get_service
 from .comments.contracts import StoreError
 from .extensions import db
 from .models import Post
-from .post_page import get_post_or_404, render_post
+from .post_page import get_post_or_404, render_post, shown_to_readers
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def posts_feed() -> Response:
 @bp.get("/posts/<slug>/comments.atom")
 def comments_feed(slug: str) -> Response:
     post = get_post_or_404(slug)
-    comments = get_service().store.list_for_post(post.uid)
+    comments = shown_to_readers(get_service().store.list_for_post(post.uid))
     newest = comments[-FEED_ENTRIES:][::-1]
     updated = max((c.created_at for c in comments), default=post.updated_at)
     body = render_template("feeds/comments.atom", post=post, comments=newest, updated=updated)

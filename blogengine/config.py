@@ -51,6 +51,10 @@ class DefaultConfig:
     COMMENTS_STORE_OPTIONS: dict[str, dict[str, Any]] = {}
     #: Hold every accepted comment for moderation instead of publishing it.
     COMMENTS_MODERATE_ALL = False
+    #: Show imported pingbacks and trackbacks among a post's comments (marked as such). On by
+    #: default: an imported site then reads as it did on WordPress, and the comment counts
+    #: (which count every kind) match what the page shows.
+    COMMENTS_SHOW_PINGBACKS = True
     #: Longest name, website, email and text a reader may send (characters).
     COMMENT_MAX_AUTHOR = 100
     COMMENT_MAX_EMAIL = 254

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from werkzeug.security import safe_join
 
 from .comments import get_service
-from .comments.contracts import PostRef, Status, StoredComment, StoreError
+from .comments.contracts import CommentKind, PostRef, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
 from .comments.service import CommentService
 from .extensions import db
@@ -64,6 +64,13 @@ def post_ref(post: Post) -> PostRef:
     return PostRef(id=post.uid, title=post.title, url=url_for("blog.post", slug=post.slug))
 
 
+def shown_to_readers(comments: list[StoredComment]) -> list[StoredComment]:
+    """Pingbacks and trackbacks (from imported archives) only when COMMENTS_SHOW_PINGBACKS."""
+    if current_app.config["COMMENTS_SHOW_PINGBACKS"]:
+        return comments
+    return [c for c in comments if c.kind is CommentKind.COMMENT]
+
+
 def render_post(
     post: Post,
     form: CommentForm | None = None,
@@ -78,7 +85,9 @@ def render_post(
     """
     service = get_service()
     try:
-        comments: list[StoredComment] | None = service.store.list_for_post(post.uid)
+        comments: list[StoredComment] | None = shown_to_readers(
+            service.store.list_for_post(post.uid)
+        )
         own_pending = _own_pending_comment(service)
     except StoreError as exc:
         # The reader may have just typed a comment: keep the page and their text, say why.
