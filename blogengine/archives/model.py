@@ -157,7 +157,7 @@ class Report:
         """The report as the command prints it."""
         yield f"{self.path}:" + (" (dry run: nothing was changed)" if dry_run else "")
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.post_statuses.items()))
-        yield f"  posts: {self.posts}, pages: {self.pages} ({statuses or 'none'})"
+        yield f"  posts: {self.posts}, pages: {self.pages}" + (f" ({statuses})" if statuses else "")
         per_status = ", ".join(f"{n} {s}" for s, n in sorted(self.comments.items()))
         yield f"  comments: {self.total_comments} ({per_status or 'none'})"
         yield (
