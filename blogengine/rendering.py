@@ -82,6 +82,7 @@ ARCHIVED_COMMENT_TAGS = {
     "p", "br", "a", "em", "strong", "b", "i", "code", "blockquote", "q", "cite", "del",
     "strike", "abbr", "pre", "ul", "ol", "li",
 }  # fmt: skip
+_PARAGRAPH = re.compile(r"<p[\s>]", re.I)
 _BLOCK_START = re.compile(r"^\s*<(p|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|div)\b", re.I)
 
 
@@ -89,34 +90,45 @@ def wordpress_post_html(source: str) -> str:
     """A WordPress post's HTML, sanitised like the owner's posts.
 
     WordPress stores paragraphs as blank lines and adds the <p> tags when showing the post
-    (``wpautop``); we add them once here, unless the HTML has its own (so running our own
-    output through this again changes nothing).
+    (``wpautop``); we add them once here (see ``_with_paragraphs``).
     """
-    return nh3.clean(
-        _autop(source),
-        tags=POST_TAGS,
-        attributes=POST_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel=LINK_REL,
-    )
+    return _with_paragraphs(source, tags=POST_TAGS, attributes=POST_ATTRIBUTES)
 
 
 def archived_comment_html(source: str) -> str:
     """An old comment's HTML (WordPress, Disqus): a few inline tags, links with our rel."""
-    return nh3.clean(
-        _autop(source),
+    return _with_paragraphs(
+        source,
         tags=ARCHIVED_COMMENT_TAGS,
         attributes={"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel=LINK_REL,
     )
+
+
+def _with_paragraphs(source: str, *, tags: set[str], attributes: dict[str, set[str]]) -> str:
+    """Sanitised HTML, with <p> tags added (``_autop``) unless it has its own once sanitised.
+
+    Deciding on the sanitised text makes this its own fixed point: what it returns comes back
+    unchanged, so an exported file imported and exported again is the same file.
+    """
+
+    def clean(html: str) -> str:
+        return nh3.clean(
+            html,
+            tags=tags,
+            attributes=attributes,
+            url_schemes={"http", "https", "mailto"},
+            link_rel=LINK_REL,
+        )
+
+    cleaned = clean(source).strip()
+    if _PARAGRAPH.search(cleaned):
+        return cleaned
+    return clean(_autop(source)).strip()
 
 
 def _autop(source: str) -> str:
     """Blank lines become paragraphs and single newlines <br>, as WordPress shows them."""
     source = source.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if re.search(r"<p[\s>]", source, re.I):
-        return source
     out = []
     for chunk in re.split(r"\n\s*\n", source):
         chunk = chunk.strip()
