@@ -73,3 +73,34 @@ def test_not_a_disqus_export(app: Flask, tmp_path: Path) -> None:
     result = run(app, "import", "disqus", path)
     assert result.exit_code == 1
     assert f"{path}:3: not a Disqus export: the root element is <rss>" in result.output
+
+
+TWO_THREADS = """<?xml version="1.0"?>
+<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">
+<thread dsq:id="1"><link>http://blog.example/posts/hello/</link><title>Hello</title></thread>
+<thread dsq:id="2"><link>https://blog.example/posts/hello</link><title>Hello</title></thread>
+<post dsq:id="10"><message>on http</message><createdAt>2013-01-01T00:00:00Z</createdAt>
+<author><name>A</name></author><thread dsq:id="1"/></post>
+<post dsq:id="11"><message>on https</message><createdAt>2013-01-02T00:00:00Z</createdAt>
+<author><name>B</name></author><thread dsq:id="2"/><parent dsq:id="10"/></post>
+</disqus>
+"""
+
+
+def test_threads_of_one_page_end_on_one_post(app: Flask, tmp_path: Path) -> None:
+    """Disqus keeps a page's http and https (or slash) URLs as two threads: one post here.
+
+    A reply across the two threads cannot name its parent (another thread) and is kept at
+    the top level, reported.
+    """
+    path = tmp_path / "two.xml"
+    path.write_text(TWO_THREADS)
+    for dry in (["--dry-run"], []):
+        lines = ok(app, "import", "disqus", *dry, path)
+        verb = "would be" if dry else "were"
+        assert f"  posts that {verb} imported: 1" in lines
+        assert f"  posts that {verb} existing posts given comments: 1" in lines
+        assert lines[-1] == f"  comments that {verb} added: 2"
+    assert post_count(app) == 1
+    assert sorted(c.body for c in every_comment(app)) == ["on http", "on https"]
+    assert ok(app, "import", "disqus", path)[-1] == "  comments that were added: 0"

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..comments import get_service
 from ..comments.contracts import StoreError
 from . import disqus, jsonl, wxr
 from .export import export_jsonl, export_wxr
 from .importer import Reader, run_import
-from .model import ArchiveError, Report
+from .model import ArchiveError
 
 READERS = {"wxr": wxr.read, "disqus": disqus.read, "jsonl": jsonl.read}
 
@@ -28,22 +29,19 @@ def _import_command(fmt: str, help_text: str) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--dry-run", is_flag=True, help="Report what would happen; change nothing.")
     def command(file: str, dry_run: bool) -> None:
-        reader: Reader = partial(_read, READERS[fmt], file)
+        reader: Reader = partial(READERS[fmt], file)
         try:
             report = run_import(file, reader, get_service().store, dry_run=dry_run)
         except ArchiveError as exc:
             raise click.ClickException(f"{exc}; nothing was imported") from exc
-        except StoreError as exc:
+        except (StoreError, SQLAlchemyError) as exc:
+            what = "the comment store" if isinstance(exc, StoreError) else "the database"
             raise click.ClickException(
-                f"{file}: the comment store failed ({exc}); what was imported stays, "
+                f"{file}: {what} failed ({exc}); what was imported stays, "
                 "run the same command again to finish"
             ) from exc
         for line in report.lines(dry_run=dry_run):
             click.echo(line)
-
-
-def _read(read, file: str, report: Report):  # type: ignore[no-untyped-def]
-    return read(file, report)
 
 
 _import_command("wxr", "Import a WordPress export (WXR 1.0-1.2): posts, pages, comments.")

@@ -45,7 +45,8 @@ class _Target:
     """Where one archive post's comments go, and what happens to the post."""
 
     action: str
-    post: Post | None = None
+    #: The post that gets the comments, when it exists already (else one is made).
+    uid: str | None = None
     slug: str = ""
 
 
@@ -61,7 +62,7 @@ def run_import(path: str, reader: Reader, store: CommentStore, *, dry_run: bool)
 
 
 def _run(posts: Iterable[ArchivePost], report: Report, store: CommentStore, *, write: bool) -> None:
-    claimed: set[str] = set()
+    claimed: dict[str, str] = {}  # slug -> uid of the posts this run makes
     try:
         for post in posts:
             target = _target(post, claimed)
@@ -72,9 +73,9 @@ def _run(posts: Iterable[ArchivePost], report: Report, store: CommentStore, *, w
                     "exists and did not come from this export"
                 )
                 continue
-            uid = target.post.uid if target.post is not None else post.uid
-            if target.post is None:
-                claimed.add(target.slug)
+            uid = target.uid or post.uid
+            if target.uid is None:
+                claimed[target.slug] = uid
                 _number_in_order(post.comments)
                 if write:
                     _create(post, target.slug)
@@ -86,7 +87,7 @@ def _run(posts: Iterable[ArchivePost], report: Report, store: CommentStore, *, w
         db.session.close()
 
 
-def _target(post: ArchivePost, claimed: set[str]) -> _Target:
+def _target(post: ArchivePost, claimed: dict[str, str]) -> _Target:
     """What happens to ``post``: found again (by source key or uid), attached, left alone, new."""
     existing = None
     if post.source_key is not None:
@@ -94,10 +95,11 @@ def _target(post: ArchivePost, claimed: set[str]) -> _Target:
     if existing is None:
         existing = db.session.scalar(select(Post).where(Post.uid == post.uid))
     if existing is not None:
-        return _Target("already imported (missing comments added)", existing)
-    by_slug = db.session.scalar(select(Post).where(Post.slug == post.slug))
-    if by_slug is not None and post.attach:
-        return _Target("existing posts given comments", by_slug)
+        return _Target("already imported (missing comments added)", existing.uid)
+    by_slug = db.session.scalar(select(Post.uid).where(Post.slug == post.slug))
+    if post.attach and (by_slug or post.slug in claimed):
+        # Disqus often has several threads for one page (http and https, a trailing slash).
+        return _Target("existing posts given comments", by_slug or claimed[post.slug])
     if by_slug is not None:
         return _Target("left alone")
 
