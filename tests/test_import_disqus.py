@@ -16,7 +16,7 @@ from blogengine.models import Post, PostStatus
 
 REPORT = [
     "  posts: 2, pages: 0",
-    "  comments: 5 (4 approved, 1 deleted)",
+    "  comments: 5 on 2 posts (4 approved, 1 deleted)",
     "  of which pingbacks: 0, trackbacks: 0",
     "  replies: 2 (threads nested up to 2 levels deep)",
     "  skipped: 1 comments whose thread is not in the export: comment 6 (thread 1337)",

@@ -34,7 +34,7 @@ from blogengine.models import Post, PostStatus
 
 CC_LABS_REPORT = [
     "  posts: 219, pages: 5 (224 published)",
-    "  comments: 181 (181 approved)",
+    "  comments: 181 on 80 posts (181 approved)",
     "  of which pingbacks: 62, trackbacks: 0",
     "  replies: 3 (threads nested up to 2 levels deep)",
 ]
@@ -106,7 +106,7 @@ def test_theme_unit_test_threads_statuses_and_kinds(app: Flask) -> None:
     lines = ok(app, "import", "wxr", shared(THEME_TEST))
     assert lines[1:5] == [
         "  posts: 58, pages: 21 (1 draft, 78 published)",
-        "  comments: 33 (30 approved, 3 pending)",
+        "  comments: 33 on 7 posts (30 approved, 3 pending)",
         "  of which pingbacks: 2, trackbacks: 2",
         "  replies: 10 (threads nested up to 10 levels deep)",
     ]
@@ -133,7 +133,7 @@ def test_isso_fixture_without_dates_types_or_statuses(app: Flask) -> None:
     """The hand-edited WXR 1.0 edge cases: a comment with only its GMT date, email with a
     newline, items with neither post type nor status (read as draft posts)."""
     lines = ok(app, "import", "wxr", ISSO_WXR)
-    assert "  comments: 8 (8 approved)" in lines
+    assert "  comments: 8 on 2 posts (8 approved)" in lines
     assert "  replies: 3 (threads nested up to 3 levels deep)" in lines
     comments = every_comment(app)
     dated = {c.body: c.created_at for c in comments}

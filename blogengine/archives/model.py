@@ -119,6 +119,7 @@ class Report:
     kinds: Counter[str] = field(default_factory=Counter)
     replies: int = 0
     deepest: int = 0
+    commented: int = 0  # posts with at least one comment
     #: reason -> what was skipped for it
     skipped: dict[str, list[str]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
@@ -141,6 +142,7 @@ class Report:
             self.posts += 1
         if not post.attach:
             self.post_statuses[post.status.value] += 1
+        self.commented += bool(post.comments)
         for wave_depth, wave in enumerate(reply_waves(post.comments)):
             for comment in wave:
                 self.comments[comment.status.value] += 1
@@ -159,7 +161,10 @@ class Report:
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.post_statuses.items()))
         yield f"  posts: {self.posts}, pages: {self.pages}" + (f" ({statuses})" if statuses else "")
         per_status = ", ".join(f"{n} {s}" for s, n in sorted(self.comments.items()))
-        yield f"  comments: {self.total_comments} ({per_status or 'none'})"
+        on = f"{self.commented} post{'s' * (self.commented != 1)}"
+        yield f"  comments: {self.total_comments} on {on}" + (
+            f" ({per_status})" if per_status else ""
+        )
         yield (
             f"  of which pingbacks: {self.kinds['pingback']}, trackbacks: {self.kinds['trackback']}"
         )
