@@ -105,13 +105,17 @@ def test_cc_labs_import_keeps_everything_on_any_store(store_app: Flask) -> None:
 def test_theme_unit_test_threads_statuses_and_kinds(app: Flask) -> None:
     lines = ok(app, "import", "wxr", shared(THEME_TEST))
     assert lines[1:5] == [
-        "  posts: 58, pages: 21 (1 draft, 78 published)",
+        "  posts: 58, pages: 21 (2 draft, 77 published)",
         "  comments: 33 on 7 posts (30 approved, 3 pending)",
         "  of which pingbacks: 2, trackbacks: 2",
         "  replies: 10 (threads nested up to 10 levels deep)",
     ]
     assert any(line.startswith("  skipped: 37 attachments") for line in lines)
     assert any(line.startswith("  skipped: 70 menu items") for line in lines)
+    assert any(
+        line.startswith("  note: 1 password-protected posts (imported as drafts):")
+        for line in lines
+    )
     comments = every_comment(app)
     by_id = {c.id: c for c in comments}
     assert len(comments) == 33
@@ -122,7 +126,7 @@ def test_theme_unit_test_threads_statuses_and_kinds(app: Flask) -> None:
     assert (kinds[CommentKind.PINGBACK], kinds[CommentKind.TRACKBACK]) == (2, 2)
     with app.app_context():
         statuses = Counter(db.session.scalars(select(Post.status)))
-        assert statuses == {PostStatus.PUBLISHED: 78, PostStatus.DRAFT: 1}
+        assert statuses == {PostStatus.PUBLISHED: 77, PostStatus.DRAFT: 2}
         titles = set(db.session.scalars(select(Post.title)))
         future = db.session.scalars(select(Post).where(Post.published_at > datetime.now(UTC))).all()
     assert "Markup: Title With Markup" in titles  # the markup is not shown as tags

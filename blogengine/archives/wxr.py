@@ -6,7 +6,8 @@ What maps to what (documented in the README):
   counted as one); attachments, menu items and other types are skipped and reported.
 * ``wp:status``: publish -> published; future -> published with its future date
   (scheduled); draft, pending, auto-draft, private -> draft (not shown to readers; blogengine
-  has no private posts); trash -> trash.
+  has no private posts); trash -> trash. A password-protected post becomes a draft too
+  (blogengine has no post passwords, and publishing it would show it to everyone).
 * ``wp:comment_approved``: 1 -> approved, 0 -> pending, spam -> spam, trash and
   post-trashed -> deleted; anything else -> pending (held for the owner) and reported.
 * ``wp:comment_type``: pingback and trackback keep their kind; "" and "comment" are
@@ -175,6 +176,10 @@ def _item(
     if status is None:
         status = PostStatus.DRAFT
         report.note(f"posts with status {raw_status!r} (imported as drafts)", label)
+    if child_text(item, ns + "post_password") and status is PostStatus.PUBLISHED:
+        # blogengine has no post passwords: publishing it would show it to everyone.
+        status = PostStatus.DRAFT
+        report.note("password-protected posts (imported as drafts)", label)
     guid = (item.findtext("guid") or "").strip()
     own_uid = guid.removeprefix(GUID_PREFIX) if guid.startswith(GUID_PREFIX) else ""
     if own_uid and re.fullmatch(r"[0-9a-f]{32}", own_uid):  # a blogengine export: same post
