@@ -56,7 +56,7 @@ def test_threads_without_a_post_become_drafts_and_replies_keep_parents(app: Flas
 def test_comments_go_to_an_existing_post_with_the_threads_slug(app: Flask) -> None:
     mine = add_post(app, "My own post", "some-id")
     lines = ok(app, "import", "disqus", ISSO_DISQUS)
-    assert "  posts that were existing posts given comments: 1" in lines
+    assert "  posts that were attached to an existing post: 1" in lines
     assert "  posts that were imported: 1" in lines
     on_mine = [c for c in every_comment(app) if c.post_id == mine.uid]
     assert len(on_mine) == 4
@@ -99,7 +99,7 @@ def test_threads_of_one_page_end_on_one_post(app: Flask, tmp_path: Path) -> None
         lines = ok(app, "import", "disqus", *dry, path)
         verb = "would be" if dry else "were"
         assert f"  posts that {verb} imported: 1" in lines
-        assert f"  posts that {verb} existing posts given comments: 1" in lines
+        assert f"  posts that {verb} attached to an existing post: 1" in lines
         assert lines[-1] == f"  comments that {verb} added: 2"
     assert post_count(app) == 1
     assert sorted(c.body for c in every_comment(app)) == ["on http", "on https"]

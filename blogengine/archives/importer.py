@@ -31,7 +31,6 @@ from ..rendering import render_post_body
 from ..slugs import unique_slug
 from .model import (
     ArchiveComment,
-    ArchiveError,
     ArchivePost,
     Report,
     reply_waves,
@@ -99,7 +98,7 @@ def _target(post: ArchivePost, claimed: dict[str, str]) -> _Target:
     by_slug = db.session.scalar(select(Post.uid).where(Post.slug == post.slug))
     if post.attach and (by_slug or post.slug in claimed):
         # Disqus often has several threads for one page (http and https, a trailing slash).
-        return _Target("existing posts given comments", by_slug or claimed[post.slug])
+        return _Target("attached to an existing post", by_slug or claimed[post.slug])
     if by_slug is not None:
         return _Target("left alone")
 
@@ -189,6 +188,3 @@ def _stored_match(
     if comment.submission_key:
         return by_key.get(comment.submission_key)
     return by_number.get(comment.number) if comment.number is not None else None
-
-
-__all__ = ["ArchiveError", "Reader", "run_import"]

@@ -123,7 +123,8 @@ class Report:
     #: reason -> what was skipped for it
     skipped: dict[str, list[str]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
-    #: What the writer did: imported / completed / already there / attached / left alone.
+    #: Posts per what the writer did (or would do): imported, already imported, attached to
+    #: an existing post (Disqus), left alone.
     actions: Counter[str] = field(default_factory=Counter)
     comments_added: int = 0
     left_alone: list[str] = field(default_factory=list)
