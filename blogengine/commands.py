@@ -24,6 +24,7 @@ from .extensions import db
 from .models import Post, User
 from .rendering import markdown_html, plain_excerpt
 from .slugs import unique_slug
+from .spam.commands import spam_group
 from .timeutil import utcnow
 
 SLOT_TITLES = {"captcha": "captcha", "spam_filters": "spam filter", "comment_stores": "store"}
@@ -38,6 +39,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(posts_group)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(spam_group)
 
 
 # -- output helpers ----------------------------------------------------------------------

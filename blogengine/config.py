@@ -39,8 +39,8 @@ class DefaultConfig:
     COMMENTS_CAPTCHA = "altcha"
     #: Options per CAPTCHA backend name, passed as keyword arguments.
     COMMENTS_CAPTCHA_OPTIONS: dict[str, dict[str, Any]] = {}
-    #: The spam-filter chain, run in this order.
-    COMMENTS_SPAM_FILTERS = ["honeypot", "links", "duplicate"]
+    #: The spam-filter chain, run in this order (README: "Spam filters" says why these).
+    COMMENTS_SPAM_FILTERS = ["honeypot", "impersonation", "links", "duplicate", "learning"]
     #: Options per spam-filter name.
     COMMENTS_SPAM_FILTERS_OPTIONS: dict[str, dict[str, Any]] = {}
     #: Seconds a spam filter may take before the comment is sent to moderation instead.

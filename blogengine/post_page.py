@@ -29,6 +29,7 @@ from werkzeug.security import safe_join
 from .comments import get_service
 from .comments.contracts import CommentKind, PostRef, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
+from .comments.names import protected_names
 from .comments.service import CommentService
 from .extensions import db
 from .models import Post
@@ -61,7 +62,12 @@ def find_reader_post(slug: str) -> Post | None:
 
 def post_ref(post: Post) -> PostRef:
     """What the spam filters may know about ``post``."""
-    return PostRef(id=post.uid, title=post.title, url=url_for("blog.post", slug=post.slug))
+    return PostRef(
+        id=post.uid,
+        title=post.title,
+        url=url_for("blog.post", slug=post.slug),
+        protected_names=protected_names(post.author),
+    )
 
 
 def shown_to_readers(comments: list[StoredComment]) -> list[StoredComment]:

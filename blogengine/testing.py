@@ -45,6 +45,7 @@ from .comments.contracts import (
     StoredComment,
     StoreError,
     Verdict,
+    text_fingerprint,
 )
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -342,6 +343,27 @@ class StorageContract:
         recent = store.list_recent_for_post("post-a", T0 - timedelta(hours=1))
         assert [c.body for c in recent] == ["spam", "new"]
         assert store.list_recent_for_post("post-a", T0 + timedelta(hours=1)) == []
+
+    def test_find_by_fingerprint(self, store: CommentStore) -> None:
+        """Equal texts (but for case, spacing, punctuation) of one post, since a time."""
+        old = store.add(new_comment(body="So catchy!", created_at=T0 - timedelta(days=2)))
+        spam = store.add(new_comment(body="so  CATCHY", status=Status.SPAM, created_at=T0))
+        store.add(new_comment(body="So catchy, really", created_at=T0))
+        store.add(new_comment("post-b", body="So catchy!", created_at=T0))
+        later = store.add(new_comment(body="so catchy...", created_at=T0 + timedelta(minutes=1)))
+        print_ = text_fingerprint("So catchy")
+        assert print_ == text_fingerprint(" so\tcatchy !") != text_fingerprint("so catchy 2")
+        found = store.find_by_fingerprint("post-a", print_, T0 - timedelta(hours=1))
+        assert [c.id for c in found] == [spam.id, later.id]
+        assert found[0] == spam
+        everything = store.find_by_fingerprint("post-a", print_, T0 - timedelta(days=3))
+        assert [c.id for c in everything] == [old.id, spam.id, later.id]
+        assert store.find_by_fingerprint("post-c", print_, T0 - timedelta(days=3)) == []
+        store.set_status(spam.id, Status.DELETED)
+        found = store.find_by_fingerprint("post-a", print_, T0 - timedelta(hours=1))
+        assert [c.status for c in found] == [Status.DELETED, Status.APPROVED]
+        store.delete(later.id)
+        assert [c.id for c in store.find_by_fingerprint("post-a", print_, T0)] == [spam.id]
 
     # -- changing -------------------------------------------------------------------------
     def test_set_status(self, store: CommentStore) -> None:

@@ -58,6 +58,7 @@ from blogengine.comments.contracts import (
     StoredComment,
     StoreError,
     Verdict,
+    text_fingerprint,
 )
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class JsonlCommentStore:
         self._comments: dict[str, StoredComment] = {}
         self._by_post: dict[str, dict[str, StoredComment]] = {}
         self._by_key: dict[str, str] = {}
+        # (post, text_fingerprint(body)) -> ids: the duplicate filter's lookup, no scan.
+        self._by_print: dict[tuple[str, str], set[str]] = {}
         self._last_number: dict[str, int] = {}  # per post, the highest ever given
         self._inode: int | None = None
         self._offset = 0  # bytes replayed: always the end of a complete line
@@ -213,6 +216,14 @@ class JsonlCommentStore:
             found = [c for c in self._by_post.get(post_id, {}).values() if c.created_at >= since]
         return sorted(found, key=lambda c: c.number)
 
+    def find_by_fingerprint(
+        self, post_id: str, fingerprint: str, since: datetime
+    ) -> list[StoredComment]:
+        with self._reading():
+            ids = self._by_print.get((post_id, fingerprint), ())
+            found = [self._comments[i] for i in ids if self._comments[i].created_at >= since]
+        return sorted(found, key=lambda c: c.number)
+
     # -- backing up (BackupCapable) ------------------------------------------------------
     def backup(self, destination: Path) -> list[Path]:
         """Copy the file into ``destination`` under a shared flock, so no writer is mid-line.
@@ -305,6 +316,7 @@ class JsonlCommentStore:
             self._comments.clear()
             self._by_post.clear()
             self._by_key.clear()
+            self._by_print.clear()
             self._last_number.clear()
             self._inode, self._offset = stat.st_ino, 0
         if stat.st_size == self._offset:
@@ -362,6 +374,9 @@ class JsonlCommentStore:
             elif op == "delete" and record["id"] in self._comments:
                 gone = self._comments.pop(record["id"])
                 self._by_post.get(gone.post_id, {}).pop(gone.id, None)
+                self._by_print.get((gone.post_id, text_fingerprint(gone.body)), set()).discard(
+                    gone.id
+                )
                 if gone.submission_key:
                     self._by_key.pop(gone.submission_key, None)
             elif op == "reset":
@@ -376,6 +391,8 @@ class JsonlCommentStore:
         self._last_number[comment.post_id] = last
         self._comments[comment.id] = comment
         self._by_post.setdefault(comment.post_id, {})[comment.id] = comment
+        key = (comment.post_id, text_fingerprint(comment.body))
+        self._by_print.setdefault(key, set()).add(comment.id)
         if comment.submission_key:
             self._by_key[comment.submission_key] = comment.id
 

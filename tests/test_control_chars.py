@@ -7,7 +7,6 @@ and on PostgreSQL (which refuses NUL in text) made the store fail every time it 
 from __future__ import annotations
 
 import os
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +14,11 @@ from pathlib import Path
 import feedparser
 import pytest
 from flask import Flask
-from support import CommentPoster, PostInfo, add_post, build_app
+from support import CommentPoster, PostInfo, add_post, app_in_postgres_schema
 
 from blogengine.comments import get_service
 from blogengine.comments.contracts import Status, StoredComment
 from blogengine.comments.forms import without_controls
-from blogengine.extensions import db
 
 POSTGRES_URL = os.environ.get("BLOGENGINE_TEST_POSTGRES_URL")
 
@@ -97,22 +95,8 @@ def postgres_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fl
     """The app on PostgreSQL, in a schema of its own that is dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("set BLOGENGINE_TEST_POSTGRES_URL to test comments on PostgreSQL")
-    import psycopg
-
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    try:
-        app = build_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI=url)
+    with app_in_postgres_schema(POSTGRES_URL, tmp_path, monkeypatch) as app:
         yield app
-        with app.app_context():
-            get_service().store.dispose()
-            db.engine.dispose()
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.mark.postgres

@@ -110,6 +110,9 @@ class TestLinks(SpamFilterContract):
             LinksFilter(max_links=-1)
 
 
+LONG = "Great post! I tried the second recipe last night and it worked for all of us."
+
+
 class TestDuplicate(SpamFilterContract):
     @pytest.fixture
     def spam_filter(self) -> DuplicateFilter:
@@ -120,39 +123,105 @@ class TestDuplicate(SpamFilterContract):
         return ctx
 
     def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
-        filter_ctx.store.add(new_comment(body="Buy my course today", created_at=T0))
-        return draft("Buy my course today")
+        filter_ctx.store.add(new_comment(body=LONG, created_at=T0))
+        return draft(LONG)
 
-    def test_same_text_on_same_post_is_spam(self, ctx: FilterContext) -> None:
-        ctx.store.add(new_comment(body="Great  post!", created_at=T0 - timedelta(hours=1)))
-        verdict = DuplicateFilter().check(draft("great post!\n"), ctx)
+    def test_same_text_from_another_address_is_held(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body=LONG.upper(), created_at=T0 - timedelta(hours=1)))
+        spaced = LONG.replace(" ", "  ").replace("!", " !!") + "\n"
+        for address in ("198.51.100.1", None):
+            verdict = DuplicateFilter().check(draft(spaced, remote_addr=address), ctx)
+            assert verdict is not None and verdict.action is Action.MODERATE
+            assert verdict.reason == "same text as comment 1 on this post"
+
+    def test_same_text_from_the_same_address_is_spam(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body="other", remote_addr="192.0.2.1", created_at=T0))
+        ctx.store.add(new_comment(body=LONG, remote_addr="198.51.100.9", created_at=T0))
+        ctx.store.add(new_comment(body=LONG, remote_addr="192.0.2.1", created_at=T0))
+        verdict = DuplicateFilter().check(draft(LONG, remote_addr="192.0.2.1"), ctx)
         assert verdict is not None and verdict.action is Action.SPAM
-        assert verdict.reason == "same text as comment 1 on this post"
+        assert verdict.reason == "same text as comment 3 on this post, from the same address"
 
     def test_other_text_or_other_post_is_fine(self, ctx: FilterContext) -> None:
-        ctx.store.add(new_comment(body="Great post!", created_at=T0))
-        ctx.store.add(new_comment("post-b", body="Something else", created_at=T0))
-        assert DuplicateFilter().check(draft("Another thought"), ctx) is None
-        assert DuplicateFilter().check(draft("Something else"), ctx) is None
+        ctx.store.add(new_comment(body=LONG, created_at=T0))
+        ctx.store.add(new_comment("post-b", body=LONG + " Elsewhere.", created_at=T0))
+        assert DuplicateFilter().check(draft(LONG + " And more."), ctx) is None
+        assert DuplicateFilter().check(draft(LONG + " Elsewhere."), ctx) is None
 
     def test_outside_the_window_is_fine(self, ctx: FilterContext) -> None:
-        ctx.store.add(new_comment(body="Great post!", created_at=T0 - timedelta(hours=2)))
-        assert DuplicateFilter(window=3600).check(draft("Great post!"), ctx) is None
-        assert DuplicateFilter(window=3 * 3600).check(draft("Great post!"), ctx) is not None
+        ctx.store.add(new_comment(body=LONG, created_at=T0 - timedelta(hours=2)))
+        assert DuplicateFilter(window=3600).check(draft(LONG), ctx) is None
+        assert DuplicateFilter(window=3 * 3600).check(draft(LONG), ctx) is not None
 
     def test_retry_with_same_submission_key_is_not_a_duplicate(self, ctx: FilterContext) -> None:
-        ctx.store.add(new_comment(body="Great post!", submission_key="form-1", created_at=T0))
-        assert DuplicateFilter().check(draft("Great post!", submission_key="form-1"), ctx) is None
-        other = DuplicateFilter().check(draft("Great post!", submission_key="form-2"), ctx)
-        assert other is not None and other.action is Action.SPAM
+        ctx.store.add(new_comment(body=LONG, submission_key="form-1", created_at=T0))
+        assert DuplicateFilter().check(draft(LONG, submission_key="form-1"), ctx) is None
+        other = DuplicateFilter().check(draft(LONG, submission_key="form-2"), ctx)
+        assert other is not None and other.action is Action.MODERATE
 
     def test_deleted_comments_are_ignored(self, ctx: FilterContext) -> None:
-        soft = ctx.store.add(new_comment(body="Great post!", created_at=T0))
+        soft = ctx.store.add(new_comment(body=LONG, created_at=T0))
         ctx.store.set_status(soft.id, Status.DELETED)
-        assert DuplicateFilter().check(draft("Great post!"), ctx) is None
-        hard = ctx.store.add(new_comment(body="Other words", created_at=T0))
+        assert DuplicateFilter().check(draft(LONG), ctx) is None
+        other = LONG + " Other words."
+        hard = ctx.store.add(new_comment(body=other, created_at=T0))
         ctx.store.delete(hard.id)
-        assert DuplicateFilter().check(draft("Other words"), ctx) is None
+        assert DuplicateFilter().check(draft(other), ctx) is None
+
+    @pytest.mark.parametrize("cheer", ["so catchy", "+1 +1", "Great post!", "First!!"])
+    def test_short_common_texts_from_others_are_not_duplicates(
+        self, ctx: FilterContext, cheer: str
+    ) -> None:
+        for i in range(3):
+            ctx.store.add(new_comment(body=cheer, remote_addr=f"198.51.100.{i}", created_at=T0))
+        assert DuplicateFilter().check(draft(cheer, remote_addr="192.0.2.1"), ctx) is None
+        assert DuplicateFilter().check(draft(cheer), ctx) is None  # no address known
+
+    def test_short_text_again_from_the_same_address_is_a_duplicate(
+        self, ctx: FilterContext
+    ) -> None:
+        ctx.store.add(new_comment(body="So catchy", remote_addr="192.0.2.1", created_at=T0))
+        verdict = DuplicateFilter().check(draft("so catchy!", remote_addr="192.0.2.1"), ctx)
+        assert verdict is not None and verdict.action is Action.SPAM
+        assert verdict.reason == "same text as comment 1 on this post, from the same address"
+
+    def test_what_is_short_is_an_option(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body="so catchy", remote_addr="198.51.100.1", created_at=T0))
+        strict = DuplicateFilter(short_words=0)
+        assert strict.check(draft("So catchy", remote_addr="192.0.2.1"), ctx) is not None
+
+    def test_text_without_words_is_never_a_duplicate(self, ctx: FilterContext) -> None:
+        ctx.store.add(new_comment(body="!!!", remote_addr="192.0.2.1", created_at=T0))
+        assert DuplicateFilter().check(draft("!!!", remote_addr="192.0.2.1"), ctx) is None
+
+    def test_reads_only_the_matching_comments(self, ctx: FilterContext) -> None:
+        """One fingerprint lookup: the post's other comments are never read."""
+        for i in range(50):
+            ctx.store.add(new_comment(body=f"{LONG} number {i}", created_at=T0))
+        calls: list[str] = []
+        real = ctx.store.find_by_fingerprint
+
+        def spy(*args: object) -> list:  # type: ignore[type-arg]
+            found = real(*args)  # type: ignore[arg-type]
+            calls.append(f"{len(found)} found")
+            return found
+
+        watched = replace(ctx, store=_Spying(ctx.store, spy))
+        assert DuplicateFilter().check(draft(f"{LONG} number 7"), watched) is not None
+        assert calls == ["1 found"]
+
+
+class _Spying:
+    """A store whose ``find_by_fingerprint`` is watched and whose scans fail the test."""
+
+    def __init__(self, store: object, spy: object) -> None:
+        self._store, self.find_by_fingerprint = store, spy
+
+    def list_recent_for_post(self, *args: object) -> None:
+        raise AssertionError("the duplicate filter scanned the post's comments")
+
+    def list_for_post(self, *args: object) -> None:
+        raise AssertionError("the duplicate filter scanned the post's comments")
 
 
 BLOCKLIST = """\

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, current_app
 
+from ..spam import learned as _learned  # noqa: F401  (its tables are in the migrations)
 from .builtin import store_sql as _store_sql  # noqa: F401  (its table is in the migrations)
 from .chain import SpamChain
 from .ledger import SqlNonceLedger

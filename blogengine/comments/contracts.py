@@ -17,6 +17,9 @@ Backends are classes with keyword-only options; the registry calls ``cls(**optio
 from __future__ import annotations
 
 import enum
+import hashlib
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,6 +76,24 @@ class Verdict:
     @classmethod
     def from_dict(cls, data: Mapping[str, str]) -> Verdict:
         return cls(Action[data["action"].upper()], data["reason"], data["source"])
+
+
+_NOT_WORDS = re.compile(r"[\W_]+")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def fingerprint_words(text: str) -> list[str]:
+    """The words a fingerprint is made of: NFKC, case-folded, without punctuation or
+    invisible characters ("So catchy!!" and "so  catchy" give the same words)."""
+    folded = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()
+    return [w for w in _NOT_WORDS.split(folded) if w]
+
+
+def text_fingerprint(text: str) -> str:
+    """A comment text's fingerprint (32 hex digits): equal for texts equal but for case,
+    spacing and punctuation. Stores keep it so ``find_by_fingerprint`` is one index lookup."""
+    normal = " ".join(fingerprint_words(text))
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -138,6 +159,9 @@ class PostRef:
     id: str
     title: str
     url: str = ""
+    #: Names a commenter may not pass as (the post's author, the site's owners), as the
+    #: host knows them; a filter compares them by confusable skeleton.
+    protected_names: tuple[str, ...] = ()
 
 
 class NonceLedger(Protocol):
@@ -295,6 +319,16 @@ class CommentStore(Protocol):
 
     def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
         """The post's comments of any status created since ``since`` (duplicate checks)."""
+        ...
+
+    def find_by_fingerprint(
+        self, post_id: str, fingerprint: str, since: datetime
+    ) -> list[StoredComment]:
+        """The post's comments of any status created since ``since`` whose body's
+        ``text_fingerprint`` is ``fingerprint``, in number order (the duplicate filter).
+
+        Must not read the post's other comments: keep the fingerprint in an index.
+        """
         ...
 
 

@@ -12,6 +12,7 @@ from wtforms import EmailField, HiddenField, StringField, TextAreaField, URLFiel
 from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
 
 from ..rendering import CONTROL_CHARACTERS
+from .names import clean_name
 
 BAD_WEBSITE = "Please give a web address starting with http:// or https://."
 SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -63,7 +64,9 @@ def without_controls(text: str | None) -> str | None:
 
 def _not_blank(message: str):  # type: ignore[no-untyped-def]
     def check(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
-        if not (field.data or "").strip():
+        # Blank also when only invisible characters remain once the name is cleaned (the
+        # service cleans it before storing: see names.clean_name); the typed text stays.
+        if not clean_name(field.data or "").strip():
             raise ValidationError(message)
 
     return check

@@ -49,6 +49,8 @@ BUILTINS: dict[str, dict[str, str]] = {
         "blocklist": "blogengine.comments.builtin.filter_blocklist:BlocklistFilter",
         "duplicate": "blogengine.comments.builtin.filter_duplicate:DuplicateFilter",
         "akismet": "blogengine.comments.builtin.filter_akismet:AkismetFilter",
+        "learning": "blogengine.comments.builtin.filter_learning:LearningFilter",
+        "impersonation": "blogengine.comments.builtin.filter_impersonation:ImpersonationFilter",
     },
     COMMENT_STORES: {
         "sql": "blogengine.comments.builtin.store_sql:SqlCommentStore",

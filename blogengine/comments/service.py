@@ -34,6 +34,7 @@ from .contracts import (
     StoreError,
     Verdict,
 )
+from .names import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class CommentService:
 
     def submit(self, draft: CommentDraft, post: PostRef) -> Outcome:
         """Judge and keep one comment; never raises for a backend's failure."""
+        draft = replace(draft, author=clean_name(draft.author))
         if draft.submission_key:
             draft = replace(draft, submission_key=idempotency_key(draft))
         try:

@@ -10,7 +10,9 @@ It is read again whenever its modification time changes. One entry per line::
     email:spam@example.com an email address (case-insensitive, exact)
     email:@example.net     every address at that domain (and its subdomains)
     cheap pills            anything else: a word or phrase, case-insensitive, whole words only,
-                           looked for in the author's name, the text and the website
+                           looked for in the author's name, the text and the website, by
+                           confusable skeleton (a Cyrillic "а" or a zero-width space does
+                           not get "cheаp pills" past it)
 
 A match gives SPAM, with the matched entry as the reason. A missing file stops start-up:
 a blocklist that silently blocks nothing is worse than none.
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..contracts import Action, CommentDraft, FilterContext, Verdict
+from ..names import skeleton
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,8 @@ class Blocklist:
                 else:
                     emails.add(value.lower())
             else:
-                words = r"\s+".join(re.escape(w) for w in line.split())
+                # Matched on confusable skeletons: "cheаp" with a Cyrillic "а" is "cheap".
+                words = r"\s+".join(re.escape(w) for w in _skeleton(line).split())
                 # Whole words: no letter/digit right before or after (works for "c++" too).
                 phrases.append((line, re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)))
         return cls(tuple(ips), frozenset(emails), tuple(domains), tuple(phrases))
@@ -87,10 +91,18 @@ class Blocklist:
                 if domain == blocked or domain.endswith("." + blocked):
                     return f"email:@{blocked}"
         for text in (draft.author, draft.body, draft.website or ""):
+            if not self.phrases or not text:
+                continue
+            seen = _skeleton(text)
             for entry, pattern in self.phrases:
-                if pattern.search(text):
+                if pattern.search(seen):
                     return entry
         return None
+
+
+def _skeleton(text: str) -> str:
+    """The case-folded confusable skeleton (TR39) a phrase and a text are compared by."""
+    return skeleton(text.casefold()).casefold()
 
 
 class BlocklistFilter:

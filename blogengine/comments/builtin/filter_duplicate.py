@@ -1,39 +1,77 @@
-"""The `duplicate` filter: the same text on the same post again within a window is spam.
+"""The `duplicate` filter: the same text on the same post again within a window.
 
-A retry of a failed submission is not a duplicate: it carries the same submission key
-(the form keeps it), and a comment with that key is never counted against it.
+One index lookup per comment: the store finds the post's comments with the same text
+fingerprint (``text_fingerprint``: case, spacing and punctuation ignored), never reading the
+rest. The same address sending it again is spam. From another (or an unknown) address it
+is held for moderation, not marked spam: two readers do share the same link with the same
+title, and a false alarm costs more than a held comment. Short common texts ("so catchy",
+"+1", "first!") are said by many people: they count only from the same address. A retry of
+a failed submission is not a duplicate: it carries the same submission key (the form keeps
+it), and a comment with that key is never counted against it. Deleted comments do not count.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
-from ..contracts import Action, CommentDraft, FilterContext, Status, Verdict
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
+from ..contracts import (
+    Action,
+    CommentDraft,
+    FilterContext,
+    Status,
+    StoredComment,
+    Verdict,
+    fingerprint_words,
+    text_fingerprint,
+)
 
 
 class DuplicateFilter:
-    """Options: ``window`` (seconds to look back)."""
+    """Options: ``window`` (seconds to look back), ``short_words`` and ``short_chars`` (a
+    text with fewer words than this and fewer characters than that is short and common)."""
 
-    def __init__(self, *, window: int = 24 * 3600) -> None:
+    def __init__(
+        self, *, window: int = 24 * 3600, short_words: int = 8, short_chars: int = 60
+    ) -> None:
         self.window = window
+        self.short_words = short_words
+        self.short_chars = short_chars
+
+    def is_short(self, words: list[str]) -> bool:
+        return len(words) < self.short_words and len(" ".join(words)) < self.short_chars
 
     def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
+        words = fingerprint_words(draft.body)
+        if not words:
+            return None
         since = ctx.now - timedelta(seconds=self.window)
-        body = _normalise(draft.body)
-        for earlier in ctx.store.list_recent_for_post(draft.post_id, since):
-            if earlier.status is Status.DELETED:
-                continue
-            if draft.submission_key and earlier.submission_key == draft.submission_key:
-                continue
-            if _normalise(earlier.body) == body:
-                return Verdict(
-                    Action.SPAM,
-                    f"same text as comment {earlier.number} on this post",
-                    "duplicate",
-                )
+        earlier = [
+            comment
+            for comment in ctx.store.find_by_fingerprint(
+                draft.post_id, text_fingerprint(draft.body), since
+            )
+            if self._counts(comment, draft)
+        ]
+        same_address = [
+            c for c in earlier if draft.remote_addr and c.remote_addr == draft.remote_addr
+        ]
+        if same_address:
+            return Verdict(
+                Action.SPAM,
+                f"same text as comment {same_address[0].number} on this post, "
+                "from the same address",
+                "duplicate",
+            )
+        if earlier and not self.is_short(words):
+            return Verdict(
+                Action.MODERATE,
+                f"same text as comment {earlier[0].number} on this post",
+                "duplicate",
+            )
         return None
+
+    @staticmethod
+    def _counts(comment: StoredComment, draft: CommentDraft) -> bool:
+        if comment.status is Status.DELETED:
+            return False
+        return not (draft.submission_key and comment.submission_key == draft.submission_key)

@@ -45,7 +45,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ...extensions import Model, db
 from ...timeutil import UTCDateTime
-from ..contracts import CommentKind, NewComment, Status, StoredComment, StoreError, Verdict
+from ..contracts import (
+    CommentKind,
+    NewComment,
+    Status,
+    StoredComment,
+    StoreError,
+    Verdict,
+    text_fingerprint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +67,7 @@ class CommentRow(Model):
         Index("ix_comments_status_created", "status", "created_at"),
         Index("ix_comments_remote_created", "remote_addr", "created_at"),
         Index("ix_comments_post_created", "post_id", "created_at"),
+        Index("ix_comments_post_fingerprint", "post_id", "fingerprint", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -79,6 +88,8 @@ class CommentRow(Model):
     verdicts: Mapped[str] = mapped_column(Text, default="[]")
     #: "comment", "pingback" or "trackback" (migration 0010).
     kind: Mapped[str] = mapped_column(String(10), default="comment", server_default="comment")
+    #: ``text_fingerprint(body)``, so the duplicate filter finds equal texts in the index.
+    fingerprint: Mapped[str | None] = mapped_column(String(32))
 
 
 class CommentCounterRow(Model):
@@ -158,6 +169,7 @@ class SqlCommentStore:
             status=new.status.value,
             verdicts=json.dumps([v.to_dict() for v in new.verdicts]),
             kind=draft.kind.value,
+            fingerprint=text_fingerprint(draft.body),
         )
         session.add(row)
         session.flush()
@@ -296,6 +308,20 @@ class SqlCommentStore:
         query = (
             select(_TABLE)
             .where(CommentRow.post_id == post_id, CommentRow.created_at >= since)
+            .order_by(CommentRow.number)
+        )
+        return self._all(query)
+
+    def find_by_fingerprint(
+        self, post_id: str, fingerprint: str, since: datetime
+    ) -> list[StoredComment]:
+        query = (
+            select(_TABLE)
+            .where(
+                CommentRow.post_id == post_id,
+                CommentRow.fingerprint == fingerprint,
+                CommentRow.created_at >= since,
+            )
             .order_by(CommentRow.number)
         )
         return self._all(query)

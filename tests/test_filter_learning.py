@@ -1,0 +1,240 @@
+"""The `learning` filter in the app: its verdicts, its reasons, learning from moderators."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from support import PostInfo, add_comment, app_in_postgres_schema, build_app
+
+from blogengine.comments import get_service
+from blogengine.comments.builtin.filter_learning import LearningFilter
+from blogengine.comments.contracts import (
+    Action,
+    CommentDraft,
+    FilterContext,
+    LearningSpamFilter,
+    PostRef,
+    Status,
+    StoredComment,
+)
+from blogengine.config import DefaultConfig
+from blogengine.extensions import db
+from blogengine.spam.learned import LearnedDecisionRow, LearnedWeightRow
+from blogengine.spam.model import BIAS, Model
+from blogengine.testing import T0, run_in_threads
+
+SPAMMY = "Hey guys check out my new channel and please subscribe http://promo.example/x"
+GOOD = "I tried the second recipe last night and it worked, thank you for writing it up."
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """The shipped default chain, learning filter included."""
+    return {"COMMENTS_SPAM_FILTERS": DefaultConfig.COMMENTS_SPAM_FILTERS}
+
+
+@pytest.fixture
+def tiny_model(tmp_path: Path) -> str:
+    """A model whose verdicts a test can foresee: 'maybe' is unsure, 'viagra' is spam."""
+    path = tmp_path / "tiny.json.gz"
+    Model({BIAS: -2.0, "w:maybe": 2.85, "w:viagra": 12.0, "w:kind": -1.0}).save(path)
+    return str(path)
+
+
+def check(spam_filter: LearningFilter, body: str, **fields: Any) -> Any:
+    draft = CommentDraft(post_id="p", author="Ada", body=body, **fields)
+    store = object()  # never read: the filter looks at the text only
+    return spam_filter.check(draft, FilterContext(T0, PostRef("p", "P"), store))  # type: ignore[arg-type]
+
+
+def test_is_in_the_default_chain_and_learns(app: Flask) -> None:
+    with app.app_context():
+        chain = get_service().chain
+    assert chain.names == ["honeypot", "impersonation", "links", "duplicate", "learning"]
+    assert isinstance(dict(chain.filters)["learning"], LearningSpamFilter)
+
+
+def test_spam_is_kept_as_spam_with_a_reason_a_moderator_reads(
+    app: Flask, post: PostInfo, poster: Any
+) -> None:
+    response = poster.post(post.slug, body=SPAMMY)
+    assert response.status_code == 303  # told "awaiting moderation", like any held comment
+    with app.app_context():
+        (comment,) = get_service().store.list_for_post(post.uid, None)
+    assert comment.status is Status.SPAM
+    (verdict,) = [v for v in comment.verdicts if v.source == "learning"]
+    assert verdict.action is Action.SPAM
+    assert verdict.reason.startswith("spam 0.99: ")
+    assert "'subscribe'" in verdict.reason or "a link" in verdict.reason
+    assert verdict.reason.count(",") == 2  # three clues, in words
+
+
+def test_a_good_comment_is_published(app: Flask, post: PostInfo, poster: Any) -> None:
+    poster.post(post.slug, body=GOOD)
+    with app.app_context():
+        (comment,) = get_service().store.list_for_post(post.uid, None)
+    assert comment.status is Status.APPROVED
+    assert comment.verdicts == ()
+
+
+def test_unsure_is_moderated_never_spam(tiny_model: str) -> None:
+    spam_filter = LearningFilter(model=tiny_model, state="memory")
+    unsure = check(spam_filter, "maybe so")
+    assert unsure.action is Action.MODERATE
+    assert unsure.reason == "unsure, spam 0.70: 'maybe'"
+    sure = check(spam_filter, "viagra")
+    assert sure.action is Action.SPAM and sure.reason == "spam 0.99: 'viagra'"
+    assert check(spam_filter, "kind words") is None
+
+
+def test_the_cut_offs_are_options(tiny_model: str) -> None:
+    lenient = LearningFilter(model=tiny_model, state="memory", accept_below=0.8)
+    assert check(lenient, "maybe so") is None
+    with pytest.raises(ValueError):
+        LearningFilter(accept_below=0.9, spam_above=0.5)
+    with pytest.raises(ValueError):
+        LearningFilter(state="redis")
+
+
+def test_never_reads_dates_ids_or_addresses(tiny_model: str) -> None:
+    spam_filter = LearningFilter(model=tiny_model, state="memory")
+    plain = check(spam_filter, "maybe so")
+    other = check(
+        spam_filter,
+        "maybe so",
+        remote_addr="203.0.113.5",
+        submission_key="k" * 40,
+        user_agent="bot/1.0",
+        email="x@spam.example",
+        parent_id="abc",
+    )
+    assert plain == other
+
+
+def learned_rows(app: Flask) -> tuple[int, int]:
+    with app.app_context():
+        weights = db.session.scalar(select(func.count()).select_from(LearnedWeightRow))
+        decisions = db.session.scalar(select(func.count()).select_from(LearnedDecisionRow))
+        return weights or 0, decisions or 0
+
+
+def test_learns_from_moderators_in_the_database_for_every_worker(
+    app: Flask, post: PostInfo, tiny_model: str
+) -> None:
+    text = "maybe a brand new pitch for shoes"
+    comment = add_comment(app, post.uid, text, status=Status.PENDING)
+    with app.app_context():
+        worker_a = LearningFilter(model=tiny_model)
+        worker_b = LearningFilter(model=tiny_model)  # another process: shares only the db
+        before = check(worker_b, text)
+        service = get_service()
+        service.chain.filters.append(("learning-a", worker_a))
+        service.moderate(comment.id, Status.SPAM)
+        after = check(worker_b, text)
+    assert before.action is Action.MODERATE
+    assert after.action is Action.MODERATE or after.action is Action.SPAM
+    assert _score(after.reason) > _score(before.reason)
+    weights, decisions = learned_rows(app)
+    assert decisions == 1 and weights > 5
+
+
+def test_the_same_decision_twice_teaches_once_and_a_correction_teaches(
+    app: Flask, post: PostInfo, tiny_model: str
+) -> None:
+    comment = add_comment(app, post.uid, "maybe this is fine", status=Status.PENDING)
+    with app.app_context():
+        learner = LearningFilter(model=tiny_model)
+        stored = get_service().store.get(comment.id)
+        assert stored is not None
+        learner.learn(stored, True)
+        once = learner.weights({"w:maybe"})["w:maybe"]
+        learner.learn(stored, True)
+        assert learner.weights({"w:maybe"})["w:maybe"] == once
+        learner.learn(stored, False)
+        assert learner.weights({"w:maybe"})["w:maybe"] < once
+        # The bias and the signs are left as shipped.
+        assert learner.weights(set())[BIAS] == -2.0
+
+
+def test_comments_spam_command_teaches_the_filter(app: Flask, post: PostInfo, runner: Any) -> None:
+    comment = add_comment(app, post.uid, GOOD, status=Status.PENDING)
+    result = runner.invoke(args=["comments", "spam", comment.id])
+    assert result.exit_code == 0, result.output
+    assert learned_rows(app)[1] == 1
+    result = runner.invoke(args=["comments", "approve", comment.id])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        decision = db.session.get(LearnedDecisionRow, comment.id)
+        assert decision is not None and decision.is_spam is False
+
+
+def test_a_scratch_copy_learns_in_memory_only(app: Flask, post: PostInfo, tiny_model: str) -> None:
+    comment = add_comment(app, post.uid, "maybe again", status=Status.PENDING)
+    with app.app_context():
+        shared = LearningFilter(model=tiny_model)
+        scratch = shared.scratch()
+        stored = get_service().store.get(comment.id)
+        assert stored is not None
+        scratch.learn(replace(stored, id="row-1"), True)
+        assert scratch.weights({"w:maybe"})["w:maybe"] > shared.weights({"w:maybe"})["w:maybe"]
+    assert learned_rows(app) == (0, 0)
+
+
+def _score(reason: str) -> float:
+    """The probability in a reason ("unsure, spam 0.70: ..." -> 0.70)."""
+    return float(reason.split("spam ", 1)[1].split(":", 1)[0])
+
+
+POSTGRES_URL = os.environ.get("BLOGENGINE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_app(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    """An app on SQLite, or on a PostgreSQL schema when BLOGENGINE_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        app = build_app(tmp_path, monkeypatch)
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+        return
+    if not POSTGRES_URL:
+        pytest.skip("set BLOGENGINE_TEST_POSTGRES_URL to learn on PostgreSQL")
+    with app_in_postgres_schema(POSTGRES_URL, tmp_path, monkeypatch) as app:
+        yield app
+
+
+def test_workers_learning_at_once_add_up(database_app: Flask, tiny_model: str) -> None:
+    """Four workers learn four comments at once: every change is kept (atomic additions)."""
+    with database_app.app_context():
+        learner = LearningFilter(model=tiny_model)
+        comments = [
+            StoredComment(
+                id=f"c{i}",
+                post_id="p",
+                number=i + 1,
+                author="Ada",
+                body="maybe the same words",
+                body_html="",
+                created_at=T0,
+                status=Status.SPAM,
+            )
+            for i in range(4)
+        ]
+        errors = run_in_threads(4, lambda i: learner.learn(comments[i], True))
+        assert errors == []
+        learned = learner.learned.deltas({"w:maybe"})["w:maybe"]
+        one_by_one = LearningFilter(model=tiny_model, state="memory")
+        for comment in comments:
+            one_by_one.learn(comment, True)
+        # The same sum as learning them one after the other: no step was lost.
+        assert learned == pytest.approx(one_by_one.learned.deltas({"w:maybe"})["w:maybe"])
+        assert learned_rows(database_app)[1] == 4

@@ -1,0 +1,161 @@
+"""The learning filter's parts without an app: features, the model, the labelled files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from blogengine.spam import features
+from blogengine.spam.datasets import DatasetError, parse_label, read_csv, read_sms_tsv
+from blogengine.spam.model import BIAS, Model, learn_step, probability, train
+
+SPAM = [
+    "Check out my channel and subscribe http://spam.example/x",
+    "Subscribe to my channel for free money!!! http://spam.example",
+    "WIN a free prize, call +44 7946 095812 now",
+    "check out my new video please subscribe",
+]
+GOOD = [
+    "I tried the recipe and it worked, thank you.",
+    "I disagree with the second point, but a good read.",
+    "Lovely photos of the harbour.",
+    "What a thoughtful post about gardening.",
+]
+
+
+def examples() -> list[tuple[frozenset[str], bool]]:
+    return [(frozenset(features.tokens(t)), True) for t in SPAM] + [
+        (frozenset(features.tokens(t)), False) for t in GOOD
+    ]
+
+
+class TestFeatures:
+    def test_words_pairs_and_character_ngrams(self) -> None:
+        found = features.tokens("Subscribe to my channel")
+        assert {"w:subscribe", "w:my", "b:my channel", "c:<sub", "c:nel>"} <= found
+
+    def test_links_in_markup_entities_and_bare_text_are_links(self) -> None:
+        found = features.tokens('<a href="https://shop.example/x">see</a> &amp; www.b.example')
+        assert {"m:link", "m:links-2", "d:shop.example", "d:b.example"} <= found
+        assert "w:href" not in found and "w:amp" not in found
+
+    def test_website_names_its_site_but_is_not_a_link(self) -> None:
+        found = features.tokens("Nice post.", "https://www.ada.example/blog")
+        assert "d:ada.example" in found
+        assert "m:link" not in found
+
+    def test_invisible_and_compatibility_characters_do_not_hide_words(self) -> None:
+        assert "w:subscribe" in features.tokens("sub\u200bscribe\ufeff")
+        assert "w:subscribe" in features.tokens("ｓｕｂｓｃｒｉｂｅ")  # fullwidth
+
+    def test_signs(self) -> None:
+        assert "m:shouting" in features.tokens("THIS IS THE BEST OFFER EVER")
+        assert "m:phone" in features.tokens("call 08712460324 today")
+        assert "m:phone" not in features.tokens("it has 1884034783 views")  # not a phone
+        assert "m:money" in features.tokens("win £1000 cash")
+
+    def test_never_reads_more_than_its_limit(self) -> None:
+        long = "word " * 10_000 + "subscribe"
+        assert "w:subscribe" not in features.tokens(long)
+
+    def test_described_for_a_moderator(self) -> None:
+        assert features.describe("w:subscribe") == "'subscribe'"
+        assert features.describe("b:my channel") == "'my channel'"
+        assert features.describe("m:link") == "a link"
+        assert features.describe("d:spam.example") == "a link to spam.example"
+        assert features.describe("c:<sub") is None
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(max_size=300), st.one_of(st.none(), st.text(max_size=50)))
+    def test_any_text_gives_tokens(self, body: str, website: str | None) -> None:
+        found = features.tokens(body, website)
+        assert all(isinstance(t, str) and ":" in t for t in found)
+
+
+class TestModel:
+    def test_learns_to_tell_spam_from_good(self) -> None:
+        model = train(examples())
+        for text in SPAM:
+            assert probability(model.weight_of(features.tokens(text))) > 0.5, text
+        for text in GOOD:
+            assert probability(model.weight_of(features.tokens(text))) < 0.5, text
+
+    def test_the_same_data_gives_the_same_file(self, tmp_path: Path) -> None:
+        train(examples()).save(tmp_path / "a.json.gz")
+        train(examples()).save(tmp_path / "b.json.gz")
+        assert (tmp_path / "a.json.gz").read_bytes() == (tmp_path / "b.json.gz").read_bytes()
+
+    def test_saved_and_loaded(self, tmp_path: Path) -> None:
+        model = train(examples())
+        model.save(tmp_path / "m.json.gz")
+        loaded = Model.load(tmp_path / "m.json.gz")
+        assert loaded.weights[BIAS] == pytest.approx(model.weights[BIAS], abs=1e-4)
+        text = features.tokens(SPAM[0])
+        assert probability(loaded.weight_of(text)) == pytest.approx(
+            probability(model.weight_of(text)), abs=1e-3
+        )
+
+    def test_refuses_another_file(self, tmp_path: Path) -> None:
+        (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
+        with pytest.raises(OSError):
+            Model.load(tmp_path / "bad.json.gz")
+
+    def test_needs_both_classes(self) -> None:
+        with pytest.raises(ValueError, match="both"):
+            train([(frozenset({"w:a"}), True)])
+
+    def test_a_learning_step_moves_towards_the_label(self) -> None:
+        weights = {BIAS: 0.0, "w:x": 0.0}
+        assert learn_step(weights, True) > 0 > learn_step(weights, False)
+        sure = {BIAS: 10.0}
+        assert abs(learn_step(sure, True)) < 1e-3  # nothing left to learn
+
+    def test_shipped_model_is_small_and_loads(self) -> None:
+        from blogengine.comments.builtin.filter_learning import SHIPPED_MODEL
+
+        assert SHIPPED_MODEL.stat().st_size < 400_000
+        assert len(Model.load(SHIPPED_MODEL).weights) > 1000
+
+
+class TestLabelledFiles:
+    def test_csv_with_quoted_multi_line_fields(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.csv"
+        path.write_text('id,text,who,label\n1,"line one\nline ""two""",Ada,1\n2,plain,Bob,ham\n')
+        rows = list(read_csv(path, "text", "who", "label"))
+        assert [(r.number, r.text, r.author, r.is_spam) for r in rows] == [
+            (1, 'line one\nline "two"', "Ada", True),
+            (2, "plain", "Bob", False),
+        ]
+
+    def test_missing_columns_are_refused_with_the_columns_found(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.csv"
+        path.write_text("id,text\n1,hello\n")
+        with pytest.raises(DatasetError) as refused:
+            list(read_csv(path, "body", None, "label"))
+        assert "'body', 'label'" in str(refused.value)
+        assert "columns found: 'id', 'text'" in str(refused.value)
+
+    @pytest.mark.parametrize(
+        ("label", "is_spam"),
+        [
+            ("1", True),
+            ("spam", True),
+            (" SPAM ", True),
+            ("0", False),
+            ("ham", False),
+            ("", None),
+            ("2", None),
+            ("maybe", None),
+        ],
+    )
+    def test_labels(self, label: str, is_spam: bool | None) -> None:
+        assert parse_label(label) is is_spam
+
+    def test_sms_tsv_keeps_quotes(self, tmp_path: Path) -> None:
+        path = tmp_path / "s.tsv"
+        path.write_text('ham\tsay "hi\nspam\tWIN "now"\n')
+        rows = list(read_sms_tsv(path))
+        assert [(r.text, r.is_spam) for r in rows] == [('say "hi', False), ('WIN "now"', True)]
