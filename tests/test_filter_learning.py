@@ -28,7 +28,7 @@ from blogengine.config import DefaultConfig
 from blogengine.extensions import db
 from blogengine.spam.learned import LearnedDecisionRow, LearnedWeightRow
 from blogengine.spam.model import BIAS, Model
-from blogengine.testing import T0, run_in_threads
+from blogengine.testing import T0, SpamFilterContract, run_in_threads, spam_draft
 
 SPAMMY = "Hey guys check out my new channel and please subscribe http://promo.example/x"
 GOOD = "I tried the second recipe last night and it worked, thank you for writing it up."
@@ -238,3 +238,26 @@ def test_workers_learning_at_once_add_up(database_app: Flask, tiny_model: str) -
         # The same sum as learning them one after the other: no step was lost.
         assert learned == pytest.approx(one_by_one.learned.deltas({"w:maybe"})["w:maybe"])
         assert learned_rows(database_app)[1] == 4
+
+
+class TestLearningContract(SpamFilterContract):
+    """The conformance suite every filter passes, on the shipped model (state in memory)."""
+
+    @pytest.fixture
+    def spam_filter(self) -> LearningFilter:
+        return LearningFilter(state="memory")
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
+        return spam_draft(SPAMMY)
+
+
+class TestLearningContractInTheDatabase(SpamFilterContract):
+    """The same suite with learned state in the app's database, as a site runs it."""
+
+    @pytest.fixture
+    def spam_filter(self, app: Flask) -> Iterator[LearningFilter]:
+        with app.app_context():
+            yield LearningFilter()
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
+        return spam_draft(SPAMMY)

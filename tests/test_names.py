@@ -18,7 +18,7 @@ from blogengine.comments.contracts import Action, CommentDraft, FilterContext, P
 from blogengine.comments.names import clean_name, looks_like, name_keys, skeleton
 from blogengine.extensions import db
 from blogengine.models import User
-from blogengine.testing import T0
+from blogengine.testing import T0, SpamFilterContract, spam_draft
 
 
 class TestNames:
@@ -136,3 +136,16 @@ class TestBlocklistSkeletons:
 
     def test_whole_words_still(self, blocklist: BlocklistFilter) -> None:
         assert blocklist.check(CommentDraft("p", "Ada", "cheap pillsbury"), object()) is None  # type: ignore[arg-type]
+
+
+class TestImpersonationContract(SpamFilterContract):
+    @pytest.fixture
+    def spam_filter(self) -> ImpersonationFilter:
+        return ImpersonationFilter()
+
+    @pytest.fixture
+    def filter_ctx(self) -> FilterContext:
+        return FilterContext(T0, PostRef("post-a", "A post", protected_names=("Ada",)), object())  # type: ignore[arg-type]
+
+    def spam_example(self, filter_ctx: FilterContext) -> CommentDraft:
+        return spam_draft(author="Аda")
