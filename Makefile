@@ -27,8 +27,10 @@ db: install
 seed: db
 	$(BIN)/blogengine seed seeds/*
 
+# Serves the site, with the outbox worker (sends the site's email) beside it, stopped with it.
 run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
+	$(BIN)/blogengine outbox run & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
 
 # Every test: lint, the unit and integration tests, then the browser tests when Chromium is here.

@@ -13,6 +13,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .comments import init_comments, views
     from .config import load_config
     from .extensions import init_extensions
+    from .mail import init_mail
 
     app = Flask(__name__, instance_path=_instance_path(), instance_relative_config=True)
     load_config(app, test_config)
@@ -23,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     cli.init_app(app)
     init_comments(app)
+    init_mail(app)
     return app
 
 

@@ -11,11 +11,14 @@ def init_app(app: Flask) -> None:
     """Attach the owner's commands to the app's CLI (each lives beside what it drives)."""
     from .archives.commands import export_command, import_group
     from .commands import register_commands
+    from .mail.commands import moderation_feed_group, outbox_group
     from .seed import seed_command
 
     app.cli.add_command(seed_command)
     app.cli.add_command(import_group)
     app.cli.add_command(export_command)
+    app.cli.add_command(outbox_group)
+    app.cli.add_command(moderation_feed_group)
     register_commands(app)
 
 

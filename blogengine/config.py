@@ -104,6 +104,38 @@ class DefaultConfig:
 
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
 
+    #: The site's public address, e.g. "https://blog.example.org": links in emails and the
+    #: moderation feed's URL start with it. None: the request's host (set TRUSTED_HOSTS), or
+    #: SERVER_NAME when there is no request (the outbox worker, the CLI).
+    SITE_URL: str | None = None
+
+    # -- email (the outbox) ----------------------------------------------------------------
+    #: The SMTP server that sends this site's mail. None switches mail off: nothing is queued
+    #: (no owner notifications, no "email me replies" box on the form).
+    MAIL_SERVER: str | None = None
+    #: 25 (plain or STARTTLS), 587 (submission, with MAIL_USE_TLS) or 465 (MAIL_USE_SSL).
+    MAIL_PORT = 25
+    #: STARTTLS after connecting (port 587); MAIL_USE_SSL: TLS from the start (port 465).
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    #: Sign in to the SMTP server when a user name is given.
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    #: The From address of every message, e.g. "Blog <blog@example.org>"; required with
+    #: MAIL_SERVER.
+    MAIL_DEFAULT_SENDER: str | None = None
+    #: Where the owner is told of new comments (held or published); None: the owner is not told.
+    MAIL_OWNER_ADDRESS: str | None = None
+    #: Seconds to wait for the SMTP server before counting the attempt as failed.
+    MAIL_TIMEOUT = 30.0
+    #: Attempts per message before it is marked failed (a 5xx refusal fails at once).
+    MAIL_MAX_ATTEMPTS = 8
+    #: Seconds before the first retry; each next retry waits twice as long, up to the maximum.
+    MAIL_RETRY_DELAY = 60.0
+    MAIL_RETRY_MAX_DELAY = 6 * 3600.0
+    #: Seconds the outbox worker sleeps when nothing is due.
+    MAIL_WORKER_INTERVAL = 5.0
+
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config in the documented order; tests skip instance/config.py and env."""

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from mail_support import Inbox, smtp_server
 from support import CommentPoster, PostInfo, build_app, make_post
 
 from blogengine.extensions import db
@@ -51,3 +52,16 @@ def post(app: Flask) -> PostInfo:
 @pytest.fixture
 def poster(client: FlaskClient) -> CommentPoster:
     return CommentPoster(client)
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    """What the test SMTP server (``smtp_port``) received."""
+    return Inbox()
+
+
+@pytest.fixture
+def smtp_port(inbox: Inbox) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for this test, accepting into ``inbox``."""
+    with smtp_server(inbox) as port:
+        yield port

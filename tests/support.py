@@ -84,9 +84,11 @@ def make_post(title: str, slug: str, paragraphs: list[str] | None = None, **fiel
 
 
 def hidden_fields(html: str) -> dict[str, str]:
-    """The named inputs that carry a value in a page (csrf_token, submission_key, tokens)."""
+    """The named inputs a browser would send as they are (csrf_token, submission_key, tokens)."""
     fields = {}
     for tag in re.findall(r"<input[^>]*>", html):
+        if re.search(r'\btype="(checkbox|radio)"', tag) and not re.search(r"\bchecked\b", tag):
+            continue  # a browser sends a box only when it is ticked
         name = re.search(r'\bname="([^"]+)"', tag)
         value = re.search(r'\bvalue="([^"]*)"', tag)
         if name and value:

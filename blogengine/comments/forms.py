@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
 
 from ..rendering import CONTROL_CHARACTERS
@@ -16,6 +17,9 @@ from .names import clean_name
 
 BAD_WEBSITE = "Please give a web address starting with http:// or https://."
 SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+#: The "email me replies" checkbox's name (mail/notify.py reads it from the draft's fields).
+NOTIFY_REPLIES_FIELD = "notify_replies"
+NOTIFY_NEEDS_EMAIL = "To be told of replies, please give your email address (or untick the box)."
 
 
 def _max_length(config_key: str, what: str):  # type: ignore[no-untyped-def]
@@ -60,6 +64,16 @@ def _normalise_newlines(text: str | None) -> str | None:
 def without_controls(text: str | None) -> str | None:
     """Drop the characters no one types (see CONTROL_CHARACTERS); keep everything else."""
     return CONTROL_CHARACTERS.sub("", text) if text is not None else None
+
+
+def notify_replies_ticked(fields: Mapping[str, str]) -> bool:
+    """Whether raw form fields (a draft's) carry a ticked "email me replies" box."""
+    return fields.get(NOTIFY_REPLIES_FIELD, "") not in BooleanField.false_values
+
+
+def _needs_email(form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+    if field.data and not (form.email.data or "").strip():
+        raise ValidationError(NOTIFY_NEEDS_EMAIL)
 
 
 def _not_blank(message: str):  # type: ignore[no-untyped-def]
@@ -124,4 +138,9 @@ class CommentForm(FlaskForm):
             DataRequired("The form was incomplete; please send it again."),
             Regexp(SUBMISSION_KEY_PATTERN, message="The form was damaged; please send it again."),
         ]
+    )
+    #: Shown only when the site sends mail (MAIL_SERVER); see blogengine/mail/.
+    notify_replies = BooleanField(
+        "Email me replies to my comment (you will be asked to confirm)",
+        validators=[_needs_email],
     )

@@ -54,6 +54,24 @@ class OutcomeKind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class CommentEvent:
+    """A comment was stored by ``submit`` (``previous`` is None) or moderated.
+
+    Listeners (the owner's email, reply notifications) react to it; ``draft`` is the reader's
+    submission (its raw form fields included) when the event comes from ``submit``.
+    """
+
+    comment: StoredComment
+    previous: Status | None = None
+    draft: CommentDraft | None = None
+    post: PostRef | None = None
+
+
+#: Called after a comment is stored or moderated; what it raises is logged, never passed on.
+CommentListener = Callable[[CommentEvent], None]
+
+
+@dataclass(frozen=True)
 class Outcome:
     kind: OutcomeKind
     message: str
@@ -100,6 +118,21 @@ class CommentService:
         ).hexdigest()
         self.moderate_all = moderate_all
         self.clock = clock
+        self.listeners: list[CommentListener] = []
+
+    def add_listener(self, listener: CommentListener) -> None:
+        """Have ``listener`` told of every stored or moderated comment (the app registers them)."""
+        self.listeners.append(listener)
+
+    def _announce(self, event: CommentEvent) -> None:
+        """Tell each listener; a listener's failure is logged and never undoes the comment."""
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception(
+                    "comment listener %r failed on comment %s", listener, event.comment.id
+                )
 
     def captcha_context(
         self, remote_addr: str | None = None, submission_key: str | None = None
@@ -160,10 +193,12 @@ class CommentService:
         except Exception:
             log.exception("comment on post %s failed in a backend", draft.post_id)
             return Outcome(OutcomeKind.FAILED, FAILED_MESSAGE)
+        self._announce(CommentEvent(stored, draft=draft, post=post))
         return _stored_outcome(stored)
 
     def moderate(self, comment_id: str, status: Status) -> StoredComment:
         """Set a comment's status and let learning filters learn from the decision."""
+        before = self.store.get(comment_id)
         comment = self.store.set_status(comment_id, status)
         if status in (Status.APPROVED, Status.SPAM):
             for name, spam_filter in self.chain.filters:
@@ -173,6 +208,7 @@ class CommentService:
                         learn(comment, status is Status.SPAM)
                     except Exception:
                         log.exception("spam filter %s failed to learn", name)
+        self._announce(CommentEvent(comment, previous=before.status if before else None))
         return comment
 
 
