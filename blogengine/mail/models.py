@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..extensions import db
+from ..extensions import Model, db
 from ..timeutil import UTCDateTime, utcnow
 
 
@@ -23,7 +23,7 @@ class MailState(enum.StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One email to send; the worker claims it, sends it, and records what happened."""
 
     __tablename__ = "outbox"
@@ -51,7 +51,7 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ReplySubscription(db.Model):
+class ReplySubscription(Model):
     """A reader asked to be told of replies to their comment; nothing is sent until confirmed."""
 
     __tablename__ = "reply_subscriptions"
@@ -67,7 +67,7 @@ class ReplySubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class SiteSecret(db.Model):
+class SiteSecret(Model):
     """A secret the owner can rotate (the moderation feed's token), kept only as a digest."""
 
     __tablename__ = "site_secrets"

@@ -32,7 +32,6 @@ from .smtp import DeliveryError, Transport
 
 log = logging.getLogger(__name__)
 
-_TABLE = OutboxMessage.__table__
 LONGEST_SUBJECT = 200
 LONGEST_ERROR = 1000
 
@@ -168,10 +167,10 @@ class Outbox:
         """Give back messages whose worker died mid-send (claimed longer ago than the lease)."""
         with writing() as session:
             session.connection().execute(
-                update(_TABLE)
+                update(OutboxMessage)
                 .where(
-                    _TABLE.c.state == MailState.SENDING.value,
-                    _TABLE.c.claimed_at < now - self.lease,
+                    OutboxMessage.state == MailState.SENDING.value,
+                    OutboxMessage.claimed_at < now - self.lease,
                 )
                 .values(state=MailState.QUEUED.value, claim=None)
             )
@@ -181,13 +180,13 @@ class Outbox:
         claim = uuid.uuid4().hex
         with writing() as session:
             taken = session.connection().execute(
-                update(_TABLE)
-                .where(_TABLE.c.id == message_id, _TABLE.c.state == MailState.QUEUED.value)
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.state == MailState.QUEUED.value)
                 .values(
                     state=MailState.SENDING.value,
                     claim=claim,
                     claimed_at=now,
-                    attempts=_TABLE.c.attempts + 1,
+                    attempts=OutboxMessage.attempts + 1,
                 )
             )
             if taken.rowcount != 1:
@@ -224,8 +223,8 @@ class Outbox:
         """Write the result, only if the claim is still ours (it was not given back meanwhile)."""
         with writing() as session:
             session.connection().execute(
-                update(_TABLE)
-                .where(_TABLE.c.id == row.id, _TABLE.c.claim == row.claim)
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claim == row.claim)
                 .values(state=state.value, claim=None, **values)
             )
 
@@ -273,8 +272,8 @@ class Outbox:
                 )
             )
             session.connection().execute(
-                update(_TABLE)
-                .where(_TABLE.c.id.in_(failed))
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(failed))
                 .values(state=MailState.QUEUED.value, attempts=0, next_attempt_at=now)
             )
         return failed

@@ -1,7 +1,7 @@
 """mail: the outbox, reply subscriptions and the site's rotatable secrets
 
 Revision ID: 0005_mail
-Revises: 0002_comment_counters
+Revises: 0003_post_status
 Create Date: 2026-12-02 08:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_mail'
-down_revision = '0002_comment_counters'
+down_revision = '0003_post_status'
 branch_labels = None
 depends_on = None
 
