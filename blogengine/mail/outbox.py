@@ -181,7 +181,9 @@ class Outbox:
         with writing() as session:
             taken = session.connection().execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.state == MailState.QUEUED.value)
+                .where(
+                    OutboxMessage.id == message_id, OutboxMessage.state == MailState.QUEUED.value
+                )
                 .values(
                     state=MailState.SENDING.value,
                     claim=claim,
