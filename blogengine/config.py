@@ -135,6 +135,9 @@ class DefaultConfig:
     MAIL_RETRY_MAX_DELAY = 6 * 3600.0
     #: Seconds the outbox worker sleeps when nothing is due.
     MAIL_WORKER_INTERVAL = 5.0
+    #: Days a sent message (a reader's address, a comment's text) stays in the outbox table;
+    #: failed ones stay until sent again or the owner removes them.
+    MAIL_KEEP_SENT_DAYS = 30
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:

@@ -16,15 +16,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from mail_support import Inbox, Refusing, body_of, free_port, mail_config, smtp_server
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from support import CommentPoster, PostInfo, app_in_postgres_schema, build_app
 
 from blogengine.comments import get_service
 from blogengine.comments.contracts import Status
 from blogengine.extensions import db
 from blogengine.mail import get_mail
-from blogengine.mail.models import MailState, OutboxMessage
+from blogengine.mail.models import MailState, OutboxMessage, ReplySubscription
 from blogengine.mail.outbox import Mail
+from blogengine.mail.subscriptions import CONFIRM_MAX_AGE
 from blogengine.timeutil import utcnow
 
 
@@ -264,3 +265,37 @@ def test_a_message_is_claimed_by_one_worker_only(app: Flask) -> None:
         first = outbox._claim(message_id, utcnow())
         assert first is not None and first.state == "sending" and first.attempts == 1
         assert outbox._claim(message_id, utcnow()) is None
+
+
+def test_tidying_forgets_old_sent_mail_and_expired_subscriptions(app: Flask) -> None:
+    old_sent, recent_sent, failed = queue(app, 3)
+    t0 = utcnow()
+    with app.app_context():
+        mail = get_mail()
+        assert mail.outbox.run_once(now=t0).sent == 3
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == old_sent)
+            .values(sent_at=t0 - timedelta(days=31))
+        )
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == failed)
+            .values(state="failed", sent_at=None)
+        )
+        db.session.commit()
+        stale = mail.subscriptions.ask("old@example.org", "post", "c1")
+        kept = mail.subscriptions.ask("new@example.org", "post", "c2")
+        db.session.execute(
+            update(ReplySubscription)
+            .where(ReplySubscription.id == stale.id)
+            .values(created_at=t0 - CONFIRM_MAX_AGE - timedelta(minutes=1))
+        )
+        db.session.commit()
+
+        assert mail.tidy(t0) == (1, 1)
+        left = {m.id: m.state for m in mail.outbox.recent()}
+        assert left == {recent_sent: "sent", failed: "failed"}
+        assert old_sent not in left
+        emails = db.session.scalars(select(ReplySubscription.email)).all()
+        assert emails == [kept.email]

@@ -7,6 +7,7 @@ queues messages, and the pages and feed; ``blogengine outbox run`` sends.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, current_app
 
@@ -27,6 +28,10 @@ class MailServices:
     outbox: Outbox
     subscriptions: ReplySubscriptions
     feed_token: ModerationFeedToken
+
+    def tidy(self, now: datetime) -> tuple[int, int]:
+        """Forget old sent messages and expired unconfirmed subscriptions (readers' addresses)."""
+        return self.outbox.forget_sent(now), self.subscriptions.forget_unconfirmed(now)
 
 
 def init_mail(app: Flask) -> None:

@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from ..commands import preview, printable, table
+from ..timeutil import utcnow
 from . import get_mail
 from .links import external_url
 from .models import MailState
@@ -38,6 +39,7 @@ def outbox_run(once: bool) -> None:
     if once:
         report = mail.outbox.run_once()
         click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
+        mail.tidy(utcnow())
         return
     # This process only sends: say on the console what each pass did and what failed.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s outbox %(levelname)s %(message)s")
@@ -50,7 +52,7 @@ def outbox_run(once: bool) -> None:
     signal.signal(signal.SIGINT, _stop)
     s = mail.settings
     click.echo(f"outbox worker: sending through {s.server}:{s.port}, Ctrl-C stops")
-    mail.outbox.run_forever(stop)
+    mail.outbox.run_forever(stop, tidy=mail.tidy)
 
 
 @outbox_group.command("list")

@@ -37,8 +37,10 @@ class ModerationFeedToken:
     def switch_off(self) -> bool:
         """Forget the token: the feed answers 404 until the next rotate. True if it was on."""
         with writing() as session:
-            result = session.execute(delete(SiteSecret).where(SiteSecret.name == FEED_SECRET))
-            return bool(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult
+            result = session.connection().execute(
+                delete(SiteSecret).where(SiteSecret.name == FEED_SECRET)
+            )
+            return bool(result.rowcount)
 
     def matches(self, token: str) -> bool:
         """Whether ``token`` is the current one (compared in constant time)."""

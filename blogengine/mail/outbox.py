@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 LONGEST_SUBJECT = 200
 LONGEST_ERROR = 1000
+#: Seconds between two tidyings by a running worker.
+TIDY_EVERY = 3600.0
 
 
 @dataclass(frozen=True)
@@ -145,9 +148,21 @@ class Outbox:
                 self._deliver(claimed, now, report)
         return report
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Send until ``stop`` is set; sleeps ``worker_interval`` when nothing was due."""
+    def run_forever(
+        self, stop: threading.Event, tidy: Callable[[datetime], object] | None = None
+    ) -> None:
+        """Send until ``stop`` is set; sleeps ``worker_interval`` when nothing was due.
+
+        ``tidy`` (forgetting what is no longer needed) runs at the start and then hourly.
+        """
+        tidied_at = -TIDY_EVERY
         while not stop.is_set():
+            if tidy is not None and time.monotonic() - tidied_at >= TIDY_EVERY:
+                tidied_at = time.monotonic()
+                try:
+                    tidy(utcnow())
+                except Exception:
+                    log.exception("outbox tidying failed")
             try:
                 report = self.run_once()
             except Exception:  # the database is down, say: try again later
@@ -162,6 +177,17 @@ class Outbox:
                 )
             else:
                 stop.wait(self.settings.worker_interval)
+
+    def forget_sent(self, now: datetime) -> int:
+        """Delete messages sent more than ``keep_sent_days`` ago; returns how many."""
+        cutoff = now - timedelta(days=self.settings.keep_sent_days)
+        with writing() as session:
+            result = session.connection().execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.state == MailState.SENT.value, OutboxMessage.sent_at < cutoff
+                )
+            )
+            return result.rowcount
 
     def _release_stale_claims(self, now: datetime) -> None:
         """Give back messages whose worker died mid-send (claimed longer ago than the lease)."""

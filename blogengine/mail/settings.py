@@ -24,6 +24,7 @@ class MailSettings:
     retry_delay: float = 60.0
     retry_max_delay: float = 6 * 3600.0
     worker_interval: float = 5.0
+    keep_sent_days: int = 30
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
@@ -41,6 +42,7 @@ class MailSettings:
             retry_delay=float(config["MAIL_RETRY_DELAY"]),
             retry_max_delay=float(config["MAIL_RETRY_MAX_DELAY"]),
             worker_interval=float(config["MAIL_WORKER_INTERVAL"]),
+            keep_sent_days=int(config["MAIL_KEEP_SENT_DAYS"]),
         )
         if settings.server and not settings.sender:
             raise ValueError("MAIL_SERVER is set but MAIL_DEFAULT_SENDER is not: mail needs a From")

@@ -92,6 +92,17 @@ class ReplySubscriptions:
                 )
             return subscription
 
+    def forget_unconfirmed(self, now: datetime) -> int:
+        """Delete subscriptions never confirmed whose link has expired; returns how many."""
+        with writing() as session:
+            result = session.connection().execute(
+                delete(ReplySubscription).where(
+                    ReplySubscription.confirmed_at.is_(None),
+                    ReplySubscription.created_at < now - CONFIRM_MAX_AGE,
+                )
+            )
+            return result.rowcount
+
     def confirmed_for(self, comment_id: str) -> list[ReplySubscription]:
         """Confirmed subscribers to replies to ``comment_id``: the only addresses ever told."""
         with Session(db.engine, expire_on_commit=False) as session:
