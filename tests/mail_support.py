@@ -55,10 +55,13 @@ class Refusing:
 
 
 @contextmanager
-def smtp_server(handler: object, port: int | None = None) -> Iterator[int]:
-    """Serve SMTP with ``handler`` on 127.0.0.1 until the block ends; yields the port."""
+def smtp_server(handler: object, port: int | None = None, **smtp: Any) -> Iterator[int]:
+    """Serve SMTP with ``handler`` on 127.0.0.1 until the block ends; yields the port.
+
+    ``smtp`` goes to aiosmtpd's SMTP class (an ``authenticator``, say).
+    """
     port = port or free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp)
     controller.start()
     try:
         yield port
@@ -93,3 +96,17 @@ def link_in(message: EmailMessage, path_part: str) -> str:
         if path_part in url:
             return str(url)
     raise AssertionError(f"no link with {path_part!r} in:\n{body_of(message)}")
+
+
+def password_checker(user: str, password: str) -> Any:
+    """An aiosmtpd authenticator accepting only ``user`` / ``password`` (LOGIN or PLAIN)."""
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535 on failure
+
+    return check

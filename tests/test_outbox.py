@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from mail_support import Inbox, Refusing, body_of, free_port, mail_config, smtp_server
+from mail_support import (
+    Inbox,
+    Refusing,
+    body_of,
+    free_port,
+    mail_config,
+    password_checker,
+    smtp_server,
+)
 from sqlalchemy import select, text, update
 from support import CommentPoster, PostInfo, app_in_postgres_schema, build_app
 
@@ -299,3 +307,23 @@ def test_tidying_forgets_old_sent_mail_and_expired_subscriptions(app: Flask) -> 
         assert old_sent not in left
         emails = db.session.scalars(select(ReplySubscription.email)).all()
         assert emails == [kept.email]
+
+
+@pytest.mark.parametrize(("password", "delivered"), [("right horse", True), ("wrong", False)])
+def test_signing_in_to_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str, delivered: bool
+) -> None:
+    """MAIL_USERNAME/PASSWORD sign in; refused credentials (535) fail the message, with why."""
+    inbox = Inbox()
+    auth = {"authenticator": password_checker("blog", "right horse"), "auth_require_tls": False}
+    with smtp_server(inbox, **auth) as port:
+        app = app_on(tmp_path, monkeypatch, port, MAIL_USERNAME="blog", MAIL_PASSWORD=password)
+        (message_id,) = queue(app)
+        with app.app_context():
+            get_mail().outbox.run_once()
+    result = row(app, message_id)
+    if delivered:
+        assert result.state == "sent" and len(inbox.messages) == 1
+    else:
+        assert result.state == "failed" and inbox.messages == []
+        assert "535" in (result.last_error or "")
