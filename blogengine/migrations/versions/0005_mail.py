@@ -1,7 +1,7 @@
 """mail: the outbox, reply subscriptions and the site's rotatable secrets
 
 Revision ID: 0005_mail
-Revises: 0010_import
+Revises: 0006_spam
 Create Date: 2026-12-02 08:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_mail'
-down_revision = '0010_import'
+down_revision = '0006_spam'
 branch_labels = None
 depends_on = None
 
