@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,38 @@ def test_migration_fills_counters_from_existing_comments(
         assert counters == {"post-a": 3, "post-b": 7}
         store = get_service().store
         assert store.add(new_comment("post-a")).number == 4
+        db.engine.dispose()
+
+
+def test_migration_fills_fingerprints_of_existing_comments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comments stored before 0006_spam are found as duplicates too."""
+    from flask_migrate import upgrade
+    from support import make_config
+
+    from blogengine import create_app
+    from blogengine.comments.contracts import text_fingerprint
+    from blogengine.extensions import db
+
+    monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_config(tmp_path))
+    with app.app_context():
+        upgrade(revision="0010_import")
+        insert = text(
+            "INSERT INTO comments (id, post_id, number, author, body, body_html, created_at,"
+            " status, verdicts) VALUES (:id, 'post-a', :number, 'Ada', :body, '<p>b</p>',"
+            " '2026-01-02 03:04:05', 'approved', '[]')"
+        )
+        bodies = ["So catchy!", "Something else entirely", "so  CATCHY"]
+        with db.engine.begin() as conn:
+            for number, body in enumerate(bodies, start=1):
+                conn.execute(insert, {"id": uuid.uuid4().hex, "number": number, "body": body})
+        upgrade()
+        found = get_service().store.find_by_fingerprint(
+            "post-a", text_fingerprint("so catchy"), datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        assert [c.number for c in found] == [1, 3]
         db.engine.dispose()
 
 
