@@ -22,8 +22,12 @@ SITE_TAGLINE = "Articles and the conversation around them"
 # altcha: proof of work in the browser, the math question without JavaScript (README: CAPTCHAs)
 COMMENTS_CAPTCHA = "altcha"
 COMMENTS_CAPTCHA_OPTIONS = {"altcha": {"ttl": 3600, "cost": 5000, "key_prefix": "00"}}
-COMMENTS_SPAM_FILTERS = ["honeypot", "links", "duplicate"]
-COMMENTS_SPAM_FILTERS_OPTIONS = {"links": {"max_links": 2}}
+# learning: a model of comment spam that learns from your approve/spam decisions (README)
+COMMENTS_SPAM_FILTERS = ["honeypot", "impersonation", "links", "duplicate", "learning"]
+COMMENTS_SPAM_FILTERS_OPTIONS = {
+    "links": {"max_links": 2},
+    "learning": {"accept_below": 0.3, "spam_above": 0.99},
+}
 COMMENTS_STORE = "sql"
 # COMMENTS_STORE = "jsonl"
 # COMMENTS_STORE_OPTIONS = {"jsonl": {"path": "comments.jsonl"}}
