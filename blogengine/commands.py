@@ -6,6 +6,7 @@ the models), so what the terminal shows and changes is what readers see.
 
 from __future__ import annotations
 
+import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,6 @@ from .timeutil import utcnow
 
 SLOT_TITLES = {"captcha": "captcha", "spam_filters": "spam filter", "comment_stores": "store"}
 TEXT_PREVIEW = 60
-MIN_PASSWORD = 8
 
 
 def register_commands(app: Flask) -> None:
@@ -316,33 +316,34 @@ def posts_list() -> None:
 
 
 # -- blogengine create-admin -------------------------------------------------------------
+PASSWORD_ENV = "BLOGENGINE_ADMIN_PASSWORD"
+
+
 @click.command("create-admin")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create_admin_command(username: str, password_stdin: bool) -> None:
-    """Create an owner account.
+    """Create an owner account (to sign in at /admin/).
 
-    The owner signs in with it to moderate and write. The password is asked twice, unseen,
-    or read from standard input with --password-stdin (for scripts).
+    The password is asked twice, unseen. When standard input is not a terminal it is read
+    from the BLOGENGINE_ADMIN_PASSWORD environment variable if set (for scripts), or from
+    standard input with --password-stdin.
     """
+    from .owner import AccountError, create_owner
 
-    username = username.strip()
-    if not username:
-        raise click.ClickException("the username is empty")
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise click.ClickException(f"user {username!r} exists already")
+    from_env = os.environ.get(PASSWORD_ENV)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    elif from_env is not None and not sys.stdin.isatty():
+        password = from_env
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        raise click.ClickException(f"the password must have at least {MIN_PASSWORD} characters")
-    user = User(username=username)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    click.echo(f"created owner account {username!r}")
+    try:
+        create_owner(username, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created owner account {username.strip()!r}: sign in at /admin/login")
 
 
 # -- shared lookups ----------------------------------------------------------------------

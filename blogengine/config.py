@@ -139,6 +139,12 @@ class DefaultConfig:
     #: failed ones stay until sent again or the owner removes them.
     MAIL_KEEP_SENT_DAYS = 30
 
+    #: Failed sign-ins to the desk allowed per name and, apart, per address before the sign-in
+    #: page refuses more for a while (counted where RATELIMIT_STORAGE_URI says).
+    DESK_SIGNIN_LIMIT = "5 per 15 minutes"
+    #: Comments per page of the desk's moderation queue, and posts per page of its list.
+    DESK_PER_PAGE = 25
+
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config in the documented order; tests skip instance/config.py and env."""
@@ -146,6 +152,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("BLOGENGINE")
+        # `create-admin` reads BLOGENGINE_ADMIN_PASSWORD itself; it is no setting to keep.
+        app.config.pop("ADMIN_PASSWORD", None)
     else:
         app.config.from_mapping(test_config)
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ColumnElement, String, Text, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import Model
+from .passwords import hash_password, verify_password
 from .timeutil import UTCDateTime, utcnow
 
 
@@ -74,6 +75,10 @@ class Post(Model):
         )
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, Model):
     """The blog's owner (and any co-owners): signs in to moderate and write."""
 
@@ -83,12 +88,22 @@ class User(UserMixin, Model):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Part of the id the session cookie holds: a new one (at sign-out) ends every session
+    #: of this account, even copies of the cookie, which a cookie session cannot revoke.
+    session_token: Mapped[str | None] = mapped_column(String(64), default=new_session_token)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token or ''}"
+
+    def end_sessions(self) -> None:
+        """Every cookie signed in as this account stops working (commit to keep it)."""
+        self.session_token = new_session_token()
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
 
 class UsedNonce(Model):

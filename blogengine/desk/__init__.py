@@ -1,0 +1,17 @@
+"""The owner's desk under /admin/: sign-in, posts, the moderation queue, the settings.
+
+Its views call the same services as the CLI (``owner``, ``posts.service``,
+``comments.moderation``, ``comments.registry``), never click commands. Every page requires
+the signed-in owner (``blueprint.require_owner``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import comments, posts, settings, signin, views  # noqa: F401  (their routes)
+from .blueprint import bp
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,34 @@
+"""The desk's navigation: one line per page, in the order the header shows them.
+
+A new desk page adds its ``NavItem`` here. ``badge`` names a count in ``BADGES`` that the
+header shows beside the label (e.g. the comments awaiting moderation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..comments import get_service
+from ..comments.contracts import Status
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    badge: str | None = None
+
+
+def pending_comments() -> int:
+    return get_service().store.count_by_status().get(Status.PENDING, 0)
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("desk.comments", "Comments", badge="pending"),
+    NavItem("desk.posts", "Posts"),
+    NavItem("desk.settings", "Settings"),
+)
+
+#: Counts for the nav's badges, by name; each is read once per desk page.
+BADGES: dict[str, Callable[[], int]] = {"pending": pending_comments}

@@ -1,0 +1,124 @@
+"""Signing in and out of the desk: throttled, the session renewed, ``next`` kept on this site."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db, limiter
+from ..owner import authenticate
+from ..security import _seconds_until_reset, duration_words, rate_limit_key
+from .blueprint import bp
+from .forms import LoginForm, SignOutForm
+
+WRONG = "That name and password do not match an owner's account. Please try again."
+THROTTLED = (
+    "Too many failed sign-ins for this name or from this address. Sign-in is paused for "
+    "this name and address: please try again in {wait}."
+)
+
+
+def signin_limit() -> str:
+    return str(current_app.config["DESK_SIGNIN_LIMIT"] or "")
+
+
+def name_key() -> str:
+    """Failed sign-ins counted per account name (any case), wherever they come from."""
+    return "name:" + (request.form.get("name") or "").strip().lower()
+
+
+def _failed(_response: Response) -> bool:
+    """Only a failed sign-in counts against the limits; signing in costs nothing."""
+    return bool(g.get("signin_failed"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    signin_limit,
+    key_func=rate_limit_key,
+    methods=["POST"],
+    scope="desk-signin-address",
+    deduct_when=_failed,
+)
+@limiter.limit(
+    signin_limit, key_func=name_key, methods=["POST"], scope="desk-signin-name", deduct_when=_failed
+)
+def login() -> ResponseReturnValue:
+    target = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for("desk.index"))
+    form = LoginForm()
+    problem = None
+    if form.validate_on_submit():
+        user = authenticate(form.name.data or "", form.password.data or "")
+        if user is not None:
+            # A fresh session: nothing a visitor (or an attacker) put in it before sign-in
+            # carries over, and the CSRF token is new.
+            session.clear()
+            login_user(user)
+            flash(f"Signed in as {user.username}.", "info")
+            return redirect(target or url_for("desk.index"), code=303)
+        g.signin_failed = True
+        problem = WRONG
+    status = 401 if problem else 200
+    return render_template("desk/login.html", form=form, problem=problem), status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out (POST, CSRF-checked): every copy of this account's session cookie stops working."""
+    form = SignOutForm()
+    if form.validate_on_submit():
+        current_user.end_sessions()
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("You are signed out.", "info")
+    return redirect(url_for("desk.login"), code=303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_signins(_error: RateLimitExceeded) -> ResponseReturnValue:
+    """The sign-in page again, saying that sign-in is paused and for how long."""
+    wait = _seconds_until_reset()
+    form = LoginForm()
+    form.password.data = ""
+    html = render_template(
+        "desk/login.html", form=form, problem=THROTTLED.format(wait=duration_words(wait))
+    )
+    response = make_response(html, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: never a way off the site.
+
+    Only a path beginning with one "/" is kept: no scheme, no host, no "//" or backslash
+    (browsers read "/\\evil.example" as another host), no control characters.
+    """
+    if not target:
+        return None
+    if any(ord(ch) < 32 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
