@@ -21,8 +21,9 @@ from sqlalchemy import select
 from .backup import backup_command
 from .blog import newest_first
 from .comments.contracts import Status, StoredComment
+from .comments.moderation import Decision, UnknownComments
 from .extensions import db
-from .models import Post, User
+from .models import Post
 from .rendering import markdown_html, plain_excerpt
 from .slugs import unique_slug
 from .spam.commands import spam_group
@@ -151,25 +152,30 @@ def comments_list(status: str | None, slug: str | None, limit: int) -> None:
     click.echo(table(headers, rows))
 
 
-def _moderate(ids: Sequence[str], status: Status) -> None:
-    """Set each comment's status through the service, so learning filters learn."""
-    from .comments import get_service
+def _decide(decision: Decision, ids: Sequence[str]) -> None:
+    """Apply the owner's decision through the moderation service (learning filters learn).
 
-    service = get_service()
-    _require_comments(ids)
-    for comment_id in ids:
-        comment = service.moderate(comment_id, status)
-        click.echo(f"{status.value}: {_describe(comment)}")
+    Ids may be shortened to a unique start (at least 4 characters); every id is checked
+    before anything changes, so a typo leaves the store as it was.
+    """
+    from .comments import get_moderation
+
+    try:
+        comments = get_moderation().decide(decision, ids, prefixes=True)
+    except UnknownComments as exc:
+        raise click.ClickException(f"{exc} (`blogengine comments list` shows the ids)") from exc
+    for comment in comments:
+        click.echo(f"{decision.done}: {_describe(comment)}")
 
 
 @comments_group.command("approve")
 @click.argument("ids", nargs=-1, required=True)
 def comments_approve(ids: tuple[str, ...]) -> None:
-    """Publish comments.
+    """Publish comments (ids or their first characters).
 
     Held ones, or ones marked spam by mistake; learning filters learn from the decision.
     """
-    _moderate(ids, Status.APPROVED)
+    _decide(Decision.APPROVE, ids)
 
 
 @comments_group.command("spam")
@@ -179,42 +185,29 @@ def comments_spam(ids: tuple[str, ...]) -> None:
 
     They stay in the store for review; learning filters learn from the decision.
     """
-    _moderate(ids, Status.SPAM)
+    _decide(Decision.SPAM, ids)
+
+
+@comments_group.command("not-spam")
+@click.argument("ids", nargs=-1, required=True)
+def comments_not_spam(ids: tuple[str, ...]) -> None:
+    """Publish comments wrongly marked as spam; learning filters learn from the decision."""
+    _decide(Decision.NOT_SPAM, ids)
 
 
 @comments_group.command("delete")
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--purge", is_flag=True, help="Remove for good instead of marking deleted.")
+@click.option("--purge", is_flag=True, help="Remove for good instead of moving to the trash.")
 def comments_delete(ids: tuple[str, ...], purge: bool) -> None:
-    """Hide comments, or purge them.
-
-    Without --purge the status becomes deleted and the text is kept; with it, gone for good.
-    """
-    from .comments import get_service
-
-    if not purge:
-        _moderate(ids, Status.DELETED)
-        return
-    store = get_service().store
-    comments = _require_comments(ids)
-    for comment in comments:
-        store.delete(comment.id)
-        click.echo(f"purged: {_describe(comment)}")
+    """Move comments to the trash (status deleted, text kept), or purge them for good."""
+    _decide(Decision.DELETE if purge else Decision.TRASH, ids)
 
 
-def _require_comments(ids: Sequence[str]) -> list[StoredComment]:
-    """Every id must exist before anything changes, so a typo leaves the store as it was."""
-    from .comments import get_service
-
-    store = get_service().store
-    found = {i: store.get(i) for i in dict.fromkeys(ids)}
-    missing = [i for i, c in found.items() if c is None]
-    if missing:
-        raise click.ClickException(
-            f"no comment with id {', '.join(missing)}; nothing was changed "
-            "(`blogengine comments list` shows the ids)"
-        )
-    return [c for c in found.values() if c is not None]
+@comments_group.command("restore")
+@click.argument("ids", nargs=-1, required=True)
+def comments_restore(ids: tuple[str, ...]) -> None:
+    """Take comments out of the trash; they wait in pending for approval."""
+    _decide(Decision.RESTORE, ids)
 
 
 def _describe(comment: StoredComment) -> str:

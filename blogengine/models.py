@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ColumnElement, String, Text, and_, or_
+from sqlalchemy import ColumnElement, ForeignKey, String, Text, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import Model
@@ -73,6 +73,16 @@ class Post(Model):
         return self.status == PostStatus.PUBLISHED and (
             self.published_at is None or self.published_at <= now
         )
+
+
+class PostSlug(Model):
+    """A slug a post had before: its old URL answers 301 with the post's current one."""
+
+    __tablename__ = "post_slugs"
+
+    slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def new_session_token() -> str:

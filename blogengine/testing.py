@@ -365,6 +365,64 @@ class StorageContract:
         store.delete(later.id)
         assert [c.id for c in store.find_by_fingerprint("post-a", print_, T0)] == [spam.id]
 
+    def test_count_by_status(self, store: CommentStore) -> None:
+        assert store.count_by_status() == dict.fromkeys(Status, 0)
+        for status in (Status.PENDING, Status.PENDING, Status.SPAM, Status.APPROVED):
+            store.add(new_comment(status=status))
+        assert store.count_by_status() == {
+            Status.APPROVED: 1,
+            Status.PENDING: 2,
+            Status.SPAM: 1,
+            Status.DELETED: 0,
+        }
+
+    def test_search_by_text_author_email_or_address(self, store: CommentStore) -> None:
+        plans = [
+            ("Ada", "Cheap PILLS here 100%_off", Status.SPAM, "198.51.100.7", None),
+            ("Grace Hopper", "A kind word about pills.", Status.PENDING, "203.0.113.5", None),
+            ("Linus", "Nothing to see", Status.APPROVED, "2001:db8::77", "linus@example.org"),
+        ]
+        for minutes, (author, body, status, addr, email) in enumerate(plans):
+            store.add(
+                new_comment(
+                    author=author,
+                    body=body,
+                    status=status,
+                    remote_addr=addr,
+                    email=email,
+                    created_at=T0 + timedelta(minutes=minutes),
+                )
+            )
+
+        def authors(comments: list[StoredComment]) -> list[str]:
+            return [c.author for c in comments]
+
+        assert authors(store.search("pills")) == ["Grace Hopper", "Ada"]  # newest first
+        assert authors(store.search("PILLS", Status.SPAM)) == ["Ada"]
+        assert authors(store.search("hopper")) == ["Grace Hopper"]
+        assert authors(store.search("203.0.113")) == ["Grace Hopper"]
+        assert authors(store.search("db8::77")) == ["Linus"]
+        assert authors(store.search("@example.org")) == ["Linus"]
+        # LIKE wildcards are plain characters in a query.
+        assert authors(store.search("100%_off")) == ["Ada"]
+        assert authors(store.search("%")) == ["Ada"]
+        assert authors(store.search("_")) == ["Ada"]
+        assert authors(store.search("")) == ["Linus", "Grace Hopper", "Ada"]
+        assert authors(store.search("", offset=1, limit=1)) == ["Grace Hopper"]
+        assert authors(store.search("", Status.APPROVED)) == ["Linus"]
+        assert store.search("no such words") == []
+
+    def test_find_by_id_prefix(self, store: CommentStore) -> None:
+        added = [store.add(new_comment(body=f"c{i}")) for i in range(3)]
+        one = added[0]
+        assert store.find_by_id_prefix(one.id) == [one]
+        found = store.find_by_id_prefix(one.id[:12])
+        assert one in found and all(c.id.startswith(one.id[:12]) for c in found)
+        assert len(store.find_by_id_prefix("", limit=5)) == 0
+        assert len(store.find_by_id_prefix(one.id[:1], limit=1)) == 1
+        assert store.find_by_id_prefix("zz-not-an-id") == []
+        assert store.find_by_id_prefix("%") == []
+
     # -- changing -------------------------------------------------------------------------
     def test_set_status(self, store: CommentStore) -> None:
         added = store.add(new_comment(status=Status.PENDING))

@@ -224,6 +224,40 @@ class JsonlCommentStore:
             found = [self._comments[i] for i in ids if self._comments[i].created_at >= since]
         return sorted(found, key=lambda c: c.number)
 
+    def count_by_status(self) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        with self._reading():
+            for comment in self._comments.values():
+                counts[comment.status] += 1
+        return counts
+
+    def search(
+        self,
+        query: str = "",
+        status: Status | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredComment]:
+        wanted = query.casefold()
+
+        def matches(c: StoredComment) -> bool:
+            if status is not None and c.status is not status:
+                return False
+            fields = (c.body, c.author, c.email or "", c.remote_addr or "")
+            return not wanted or any(wanted in f.casefold() for f in fields)
+
+        with self._reading():
+            found = [c for c in self._comments.values() if matches(c)]
+        found.sort(key=lambda c: (c.created_at, c.number), reverse=True)
+        return found[offset : None if limit is None else offset + limit]
+
+    def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[StoredComment]:
+        if not prefix:
+            return []
+        with self._reading():
+            found = sorted(i for i in self._comments if i.startswith(prefix))[:limit]
+            return [self._comments[i] for i in found]
+
     # -- backing up (BackupCapable) ------------------------------------------------------
     def backup(self, destination: Path) -> list[Path]:
         """Copy the file into ``destination`` under a shared flock, so no writer is mid-line.

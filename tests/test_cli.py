@@ -248,9 +248,9 @@ def test_spam_marks_it_and_the_learning_filter_learns(
 
 def test_delete_hides_and_purge_removes(app: Flask, runner: FlaskCliRunner, post: Any) -> None:
     hidden, purged = add_comment(app, post.uid), add_comment(app, post.uid)
-    assert "deleted:" in ok(runner, "comments", "delete", hidden.id)
+    assert "moved to trash:" in ok(runner, "comments", "delete", hidden.id)
     assert stored(app, hidden.id).status is Status.DELETED  # type: ignore[union-attr]
-    assert "purged:" in ok(runner, "comments", "delete", "--purge", purged.id)
+    assert "deleted for good:" in ok(runner, "comments", "delete", "--purge", purged.id)
     assert stored(app, purged.id) is None
     assert learned(app) == [], "deleting is not a lesson about spam"
 
@@ -269,6 +269,44 @@ def test_an_unknown_id_fails_and_changes_nothing(
     after = stored(app, real.id)
     assert after is not None
     assert after.status is Status.PENDING
+
+
+def test_not_spam_publishes_and_teaches_restore_takes_out_of_the_trash(
+    app: Flask, runner: FlaskCliRunner, post: Any
+) -> None:
+    spam = add_comment(app, post.uid, status=Status.SPAM)
+    trashed = add_comment(app, post.uid, status=Status.DELETED)
+    assert "marked as not spam" in ok(runner, "comments", "not-spam", spam.id)
+    assert stored(app, spam.id).status is Status.APPROVED  # type: ignore[union-attr]
+    assert learned(app) == [(spam.id, False)]
+    assert "restored to pending" in ok(runner, "comments", "restore", trashed.id)
+    assert stored(app, trashed.id).status is Status.PENDING  # type: ignore[union-attr]
+
+
+def test_a_unique_id_prefix_is_enough(app: Flask, runner: FlaskCliRunner, post: Any) -> None:
+    comment = add_comment(app, post.uid)
+    output = ok(runner, "comments", "approve", comment.id[:8])
+    assert f"approved: {comment.id}" in output
+    assert stored(app, comment.id).status is Status.APPROVED  # type: ignore[union-attr]
+
+
+def test_a_too_short_or_ambiguous_prefix_changes_nothing(
+    app: Flask, runner: FlaskCliRunner, post: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    given = iter([uuid.UUID("abcd1234" + "0" * 23 + "1"), uuid.UUID("abcd1234" + "0" * 23 + "2")])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(given))
+    first, second = add_comment(app, post.uid), add_comment(app, post.uid)
+    monkeypatch.undo()
+    assert (first.id[:8], second.id[:8]) == ("abcd1234", "abcd1234")
+    result = invoke(runner, "comments", "spam", "abcd1234")
+    assert result.exit_code == 1
+    assert "more than one comment's id starts with abcd1234; nothing was changed" in result.output
+    result = invoke(runner, "comments", "spam", "abc")  # shorter than 4: no prefix match
+    assert "no comment with id abc" in result.output
+    assert [stored(app, c.id).status for c in (first, second)] == [Status.PENDING] * 2  # type: ignore[union-attr]
+    assert learned(app) == []
 
 
 def test_moderation_commands_need_an_id(runner: FlaskCliRunner) -> None:

@@ -10,6 +10,7 @@ from ..spam import learned as _learned  # noqa: F401  (its tables are in the mig
 from .builtin import store_sql as _store_sql  # noqa: F401  (its table is in the migrations)
 from .chain import SpamChain
 from .ledger import SqlNonceLedger
+from .moderation import ModerationService
 from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, Registry
 from .service import CommentService
 
@@ -85,3 +86,8 @@ def get_service(app: Flask | None = None) -> CommentService:
 def get_registry(app: Flask | None = None) -> Registry:
     registry: Registry = (app or current_app).extensions[REGISTRY_KEY]
     return registry
+
+
+def get_moderation(app: Flask | None = None) -> ModerationService:
+    """The owner's decisions on comments (desk and CLI), over the app's comment service."""
+    return ModerationService(get_service(app))

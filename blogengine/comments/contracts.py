@@ -331,6 +331,28 @@ class CommentStore(Protocol):
         """
         ...
 
+    def count_by_status(self) -> dict[Status, int]:
+        """How many comments each status holds, every status present (the queue's tabs)."""
+        ...
+
+    def search(
+        self,
+        query: str = "",
+        status: Status | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredComment]:
+        """Comments whose text, author, email or address contains ``query``, newest first.
+
+        Case is ignored (at least for ASCII letters); ``""`` matches every comment;
+        ``status=None`` means every status. The moderation queue's search.
+        """
+        ...
+
+    def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[StoredComment]:
+        """At most ``limit`` comments whose id starts with ``prefix`` (short ids on the CLI)."""
+        ...
+
 
 @runtime_checkable
 class BackupCapable(Protocol):

@@ -37,6 +37,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     func,
+    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -325,6 +326,46 @@ class SqlCommentStore:
             .order_by(CommentRow.number)
         )
         return self._all(query)
+
+    def count_by_status(self) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        query = select(CommentRow.status, func.count()).group_by(CommentRow.status)
+        with self._reading() as session:
+            counts.update({Status(status): n for status, n in session.execute(query)})
+        return counts
+
+    def search(
+        self,
+        query: str = "",
+        status: Status | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredComment]:
+        stmt = select(_TABLE)
+        if status is not None:
+            stmt = stmt.where(CommentRow.status == status.value)
+        if query:
+            stmt = stmt.where(
+                or_(
+                    *(
+                        column.icontains(query, autoescape=True)
+                        for column in (
+                            CommentRow.body,
+                            CommentRow.author,
+                            CommentRow.email,
+                            CommentRow.remote_addr,
+                        )
+                    )
+                )
+            )
+        stmt = stmt.order_by(CommentRow.created_at.desc(), CommentRow.number.desc())
+        return self._all(stmt.offset(offset).limit(limit))
+
+    def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[StoredComment]:
+        if not prefix:
+            return []
+        stmt = select(_TABLE).where(CommentRow.id.startswith(prefix, autoescape=True))
+        return self._all(stmt.order_by(CommentRow.id).limit(limit))
 
     # -- sessions -----------------------------------------------------------------------
     def _all(self, query) -> list[StoredComment]:  # type: ignore[no-untyped-def]
