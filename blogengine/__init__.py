@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, the comment backends; nothing else."""
-    from . import blog, cli, owner, security
+    from . import blog, cli, desk, owner, security
     from .comments import init_comments, views
     from .config import load_config
     from .extensions import init_extensions
@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(blog.bp)
     app.register_blueprint(views.bp)
+    desk.init_app(app)
     cli.init_app(app)
     init_comments(app)
     init_mail(app)

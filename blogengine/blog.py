@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.blueprints import BlueprintSetupState
-from sqlalchemy import ColumnElement, func, select
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from .comments import get_service
 from .comments.contracts import StoreError
 from .extensions import db
 from .models import Post
-from .post_page import get_post_or_404, render_post, shown_to_readers
+from .post_page import find_reader_post, get_post_or_404, render_post, shown_to_readers
+from .posts.service import moved_to, newest_first
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,11 +53,6 @@ def _autoescape_feeds(state: BlueprintSetupState) -> None:
     app.jinja_env.autoescape = select
 
 
-def newest_first() -> tuple[ColumnElement[Any], ...]:
-    """Posts newest first; undated posts sort by when they were added."""
-    return (func.coalesce(Post.published_at, Post.created_at).desc(), Post.id.desc())
-
-
 @bp.get("/")
 def index() -> str:
     per_page = max(1, int(current_app.config["POSTS_PER_PAGE"]))
@@ -69,9 +74,19 @@ def index() -> str:
 
 
 @bp.get("/posts/<slug>")
-def post(slug: str) -> tuple[str, int, dict[str, str]]:
-    """The post page (post_page.py owns it: the article, its comments and the form)."""
-    return render_post(get_post_or_404(slug))
+def post(slug: str) -> ResponseReturnValue:
+    found = find_reader_post(slug)
+    if found is None:
+        return _moved_or_404(slug)
+    return render_post(found)
+
+
+def _moved_or_404(slug: str) -> ResponseReturnValue:
+    """A slug the owner changed answers 301 with the post's address now (posts.service)."""
+    moved = moved_to(slug)
+    if moved is None:
+        abort(404)
+    return redirect(url_for("blog.post", slug=moved.slug), code=301)
 
 
 @bp.get("/feed.atom")

@@ -9,23 +9,22 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from .backup import backup_command
-from .blog import newest_first
 from .comments.contracts import Status, StoredComment
 from .comments.moderation import Decision, UnknownComments
 from .extensions import db
 from .models import Post
-from .rendering import markdown_html, plain_excerpt
-from .slugs import unique_slug
+from .posts import service as posts
 from .spam.commands import spam_group
 from .timeutil import utcnow
 
@@ -80,21 +79,18 @@ def plugins_command() -> None:
     Also whether it is in use and, for spam filters, its place in the chain: what to check
     when a plugin seems to be ignored.
     """
-    from .comments import get_registry, get_service
-    from .comments.registry import SLOTS
+    from .comments import backend_facts, get_service
 
-    registry, service = get_registry(), get_service()
-    config = current_app.config
-    chain = service.chain.names
-    active = {"captcha": {config["COMMENTS_CAPTCHA"]}, "comment_stores": {config["COMMENTS_STORE"]}}
-    rows = []
-    for slot in SLOTS:
-        for entry in registry.entries(slot):
-            if slot == "spam_filters":
-                used = f"yes, #{chain.index(entry.name) + 1}" if entry.name in chain else "no"
-            else:
-                used = "yes" if entry.name in active[slot] else "no"
-            rows.append([SLOT_TITLES[slot], entry.name, used, entry.origin])
+    chain = get_service().chain.names
+    rows = [
+        [
+            SLOT_TITLES[fact.slot],
+            fact.name,
+            (f"yes, #{fact.position}" if fact.position else "yes") if fact.active else "no",
+            fact.origin,
+        ]
+        for fact in backend_facts()
+    ]
     click.echo(table(["SLOT", "NAME", "ACTIVE", "ORIGIN"], rows))
     if chain:
         click.echo(f"\nspam-filter chain, in order: {' -> '.join(chain)}")
@@ -221,6 +217,9 @@ def posts_group() -> None:
     """Add and list posts."""
 
 
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+
+
 @posts_group.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--title", help="Default: the file's first '# ' heading.")
@@ -228,18 +227,23 @@ def posts_group() -> None:
 @click.option("--author")
 @click.option(
     "--publish-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="YYYY-MM-DD (UTC). Default: now.",
+    type=click.DateTime(formats=DATE_FORMATS),
+    help="YYYY-MM-DD [HH:MM] (UTC). Default: now. A future date schedules the post.",
 )
+@click.option("--draft", is_flag=True, help="Keep it as a draft (publish it later).")
 def posts_add(
     file: Path,
     title: str | None,
     slug: str | None,
     author: str | None,
     publish_date: datetime | None,
+    draft: bool,
 ) -> None:
-    """Add a post from a Markdown file, rendered and sanitised once, now."""
+    """Add a post from a Markdown file, rendered and sanitised once, now.
 
+    A file whose title and text are already a post is refused, so running it twice does
+    not make a copy.
+    """
     try:
         source = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -248,24 +252,45 @@ def posts_add(
     title = (title or heading or "").strip()
     if not title:
         raise click.ClickException(f"{file} has no '# ' heading: give the title with --title")
-    if not slug:  # made from the title by the seed importer's rules, -2 on a clash
-        slug = unique_slug(title, _slug_taken)
-    elif _slug_taken(slug):
-        raise click.ClickException(f"a post with slug {slug!r} exists; choose another --slug")
-    html = markdown_html(body)
-    post = Post(
-        title=title,
-        slug=slug,
-        author=author,
-        body_format="markdown",
-        body_source=body,
-        body_html=html,
-        excerpt=plain_excerpt(html),
-        published_at=publish_date.replace(tzinfo=UTC) if publish_date else utcnow(),
-    )
-    db.session.add(post)
-    db.session.commit()
-    click.echo(f"added post {post.slug!r}: {post.title}")
+    existing = posts.find_duplicate(title, body)
+    if existing is not None:
+        raise click.ClickException(
+            f"{file} is already the post {existing.slug!r} ({posts.display_status(existing)}): "
+            "nothing was added (`blogengine posts edit` changes it)"
+        )
+    when = _utc(publish_date)
+    data = posts.PostInput(title=title, body=body, slug=slug, author=author, published_at=when)
+    mode = posts.Publish.DRAFT if draft else _publish_mode(when)
+    post = _posts_call(posts.create, data, mode)
+    click.echo(f"added post {post.slug!r}: {post.title} ({_status_words(post)})")
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """A date typed on the command line is UTC."""
+    return when.replace(tzinfo=UTC) if when is not None else None
+
+
+def _publish_mode(when: datetime | None) -> posts.Publish:
+    return posts.Publish.SCHEDULE if when is not None and when > utcnow() else posts.Publish.NOW
+
+
+def _status_words(post: Post) -> str:
+    status = posts.display_status(post)
+    if status == "scheduled" and post.published_at is not None:
+        return f"scheduled for {post.published_at:%Y-%m-%d %H:%M} UTC"
+    return status
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _posts_call(action: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a posts-service action; what it refuses is told as the command's error."""
+    try:
+        return action(*args, **kwargs)
+    except posts.PostError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def split_title(source: str) -> tuple[str | None, str]:
@@ -280,32 +305,117 @@ def split_title(source: str) -> tuple[str | None, str]:
     return None, source
 
 
-def _slug_taken(slug: str) -> bool:
-    """Slugs are the posts' URLs, so no two posts share one."""
-    return db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None
-
-
 @posts_group.command("list")
 def posts_list() -> None:
-    """Posts newest first, with their approved comment counts."""
+    """Every post newest first (drafts, scheduled and trash too), with approved comments."""
     from .comments import get_service
 
-    posts = db.session.scalars(select(Post).order_by(*newest_first())).all()
-    if not posts:
+    found = db.session.scalars(select(Post).order_by(*posts.newest_first())).all()
+    if not found:
         click.echo("No posts.")
         return
-    counts = get_service().store.count_for_posts([p.uid for p in posts])
+    counts = get_service().store.count_for_posts([p.uid for p in found])
     rows = [
         [
             p.slug,
+            posts.display_status(p),
             p.sort_time.strftime("%Y-%m-%d"),
             str(counts.get(p.uid, 0)),
             p.author or "-",
             p.title,
         ]
-        for p in posts
+        for p in found
     ]
-    click.echo(table(["SLUG", "DATE", "COMMENTS", "AUTHOR", "TITLE"], rows))
+    click.echo(table(["SLUG", "STATUS", "DATE", "COMMENTS", "AUTHOR", "TITLE"], rows))
+
+
+@posts_group.command("edit")
+@click.argument("slug")
+@click.option("--title")
+@click.option("--new-slug", help="The old address then redirects (301) to the new one.")
+@click.option("--excerpt", help='The index\'s summary; "" makes it from the text again.')
+@click.option("--author")
+@click.option("--date", type=click.DateTime(formats=DATE_FORMATS), help="YYYY-MM-DD [HH:MM] UTC.")
+@click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--comments", type=click.Choice(["open", "closed"]))
+def posts_edit(
+    slug: str,
+    title: str | None,
+    new_slug: str | None,
+    excerpt: str | None,
+    author: str | None,
+    date: datetime | None,
+    body_file: Path | None,
+    comments: str | None,
+) -> None:
+    """Change a post's title, slug, excerpt, author, date, text or comments open/closed."""
+    post = _post_by_slug(slug)
+    body = None
+    if body_file is not None:
+        heading, body = split_title(body_file.read_text(encoding="utf-8"))
+        title = title or heading
+    data = posts.PostInput(
+        title=title,
+        body=body,
+        slug=new_slug,
+        excerpt=excerpt,
+        author=author,
+        published_at=_utc(date),
+        comments_open=None if comments is None else comments == "open",
+    )
+    _posts_call(posts.update, post, data)
+    moved = f" (was {slug!r}, which now redirects)" if post.slug != slug else ""
+    click.echo(f"edited post {post.slug!r}{moved}: {post.title} ({_status_words(post)})")
+
+
+@posts_group.command("publish")
+@click.argument("slug")
+@click.option(
+    "--at",
+    type=click.DateTime(formats=DATE_FORMATS),
+    help="YYYY-MM-DD [HH:MM] UTC; a future date schedules it. Default: now.",
+)
+def posts_publish(slug: str, at: datetime | None) -> None:
+    """Publish a draft now, or schedule it."""
+    post = _posts_call(posts.publish, _post_by_slug(slug), _utc(at))
+    click.echo(f"{post.slug!r}: {_status_words(post)}")
+
+
+@posts_group.command("unpublish")
+@click.argument("slug")
+def posts_unpublish(slug: str) -> None:
+    """Take a post off the site, back to the drafts (its comments are kept)."""
+    post = _posts_call(posts.unpublish, _post_by_slug(slug))
+    click.echo(f"{post.slug!r}: draft (readers no longer see it)")
+
+
+@posts_group.command("delete")
+@click.argument("slug")
+@click.option("--for-good", is_flag=True, help="Delete a post that is in the trash, for good.")
+@click.option(
+    "--with-comments",
+    type=click.IntRange(min=0),
+    default=0,
+    help="With --for-good: the number of comments it has, to confirm they go too.",
+)
+def posts_delete(slug: str, for_good: bool, with_comments: int) -> None:
+    """Move a post to the trash; with --for-good, delete a trashed post and its comments."""
+    from .comments import get_service
+
+    post = _post_by_slug(slug)
+    if not for_good:
+        _posts_call(posts.trash, post)
+        click.echo(f"{slug!r}: moved to the trash (`--for-good` deletes it from there)")
+        return
+    try:
+        deleted = posts.delete_for_good(post, get_service().store, confirmed_comments=with_comments)
+    except posts.NeedsConfirmation as exc:
+        raise click.ClickException(
+            f"{exc} Nothing was deleted: run again with --with-comments {exc.comments}"
+        ) from exc
+    except posts.PostError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{slug!r}: deleted for good, with {deleted} comment(s)")
 
 
 # -- blogengine create-admin -------------------------------------------------------------
@@ -341,7 +451,7 @@ def create_admin_command(username: str, password_stdin: bool) -> None:
 
 # -- shared lookups ----------------------------------------------------------------------
 def _post_by_slug(slug: str) -> Post:
-    post = db.session.scalar(select(Post).where(Post.slug == slug))
+    post = posts.find(slug)
     if post is None:
         raise click.ClickException(f"no post with slug {slug!r} (`blogengine posts list`)")
     return post

@@ -406,6 +406,7 @@ def test_posts_list_shows_posts_newest_first_with_comment_counts(
     assert table[0]["COMMENTS"] == "1", "only approved comments count"
     assert table[1] == {
         "SLUG": "an-old-one",
+        "STATUS": "published",
         "DATE": "2001-01-01",
         "COMMENTS": "0",
         "AUTHOR": "-",

@@ -11,7 +11,7 @@ from .builtin import store_sql as _store_sql  # noqa: F401  (its table is in the
 from .chain import SpamChain
 from .ledger import SqlNonceLedger
 from .moderation import ModerationService
-from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, Registry
+from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, BackendFacts, Registry, describe
 from .service import CommentService
 
 log = logging.getLogger(__name__)
@@ -91,3 +91,20 @@ def get_registry(app: Flask | None = None) -> Registry:
 def get_moderation(app: Flask | None = None) -> ModerationService:
     """The owner's decisions on comments (desk and CLI), over the app's comment service."""
     return ModerationService(get_service(app))
+
+
+def backend_facts(app: Flask | None = None) -> list[BackendFacts]:
+    """Every comment backend, whether in use, where it came from and its options (masked)."""
+    app = app or current_app
+    config = app.config
+    return describe(
+        get_registry(app),
+        captcha=config["COMMENTS_CAPTCHA"],
+        chain=get_service(app).chain.names,
+        store=config["COMMENTS_STORE"],
+        options={
+            CAPTCHA: config["COMMENTS_CAPTCHA_OPTIONS"],
+            SPAM_FILTERS: config["COMMENTS_SPAM_FILTERS_OPTIONS"],
+            COMMENT_STORES: config["COMMENTS_STORE_OPTIONS"],
+        },
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -80,6 +80,81 @@ class Entry:
     name: str
     origin: str
     load: Callable[[], type] = field(repr=False)
+
+    @property
+    def kind(self) -> str:
+        """Where it came from, in a word or two: built-in, plugin file, installed package."""
+        if self.origin == "built-in":
+            return "built-in"
+        if self.origin.startswith("plugin file "):
+            return "plugin file"
+        if self.origin.startswith("entry point "):
+            return "installed package"
+        return "registered in code"
+
+
+#: Option names holding any of these words are shown masked (API keys, passwords...).
+SECRET_WORDS = ("secret", "key", "token", "password")
+MASK = "••••••••"
+
+
+@dataclass(frozen=True)
+class BackendFacts:
+    """One backend as the owner is shown it (`blogengine plugins`, the desk's settings)."""
+
+    slot: str
+    name: str
+    origin: str
+    kind: str
+    active: bool
+    #: Its place in the spam-filter chain, from 1 (None: not in the chain, or another slot).
+    position: int | None
+    #: The options it was built with, secrets masked (empty when not active).
+    options: dict[str, Any]
+
+
+def describe(
+    registry: Registry,
+    *,
+    captcha: str,
+    chain: Sequence[str],
+    store: str,
+    options: Mapping[str, Mapping[str, Any]],
+) -> list[BackendFacts]:
+    """Every backend, whether and where it is used, and its options with secrets masked.
+
+    ``options`` maps a slot to its ``COMMENTS_<SLOT>_OPTIONS`` dict (backend name -> options).
+    """
+    active = {CAPTCHA: [captcha], SPAM_FILTERS: list(chain), COMMENT_STORES: [store]}
+    facts = []
+    for slot in SLOTS:
+        for entry in registry.entries(slot):
+            used = entry.name in active[slot]
+            facts.append(
+                BackendFacts(
+                    slot=slot,
+                    name=entry.name,
+                    origin=entry.origin,
+                    kind=entry.kind,
+                    active=used,
+                    position=chain.index(entry.name) + 1 if slot == SPAM_FILTERS and used else None,
+                    options=masked(options.get(slot, {}).get(entry.name) or {}) if used else {},
+                )
+            )
+    return facts
+
+
+def masked(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with the value of every key that names a secret replaced by a mask."""
+    shown: dict[str, Any] = {}
+    for key, value in options.items():
+        if any(word in str(key).lower() for word in SECRET_WORDS) and value not in (None, ""):
+            shown[key] = MASK
+        elif isinstance(value, Mapping):
+            shown[key] = masked(value)
+        else:
+            shown[key] = value
+    return shown
 
 
 class Registry:

@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
-    submit = SubmitField("Sign in")
 
 
-class SignOutForm(FlaskForm):
-    """Only the CSRF token: signing out is a POST no other site can make for the owner."""
+class ActionForm(FlaskForm):
+    """Only a CSRF token: for the desk's buttons (sign out, trash, moderate) that post."""
 
-    submit = SubmitField("Sign out")
+
+class PostForm(FlaskForm):
+    """Writing a post. Which button was pressed (``action``) says what saving does."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    slug = StringField("Slug (the address)", validators=[Optional(), Length(max=80)])
+    body = TextAreaField("Text (Markdown)", validators=[Length(max=200_000)])
+    excerpt = TextAreaField("Excerpt", validators=[Optional(), Length(max=2000)])
+    author = StringField("Author", validators=[Optional(), Length(max=200)])
+    published_at = DateTimeLocalField(
+        "Date (UTC)", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
+    comments_open = BooleanField("Comments open", default=True)
+
+
+class ConfirmDeleteForm(FlaskForm):
+    """Deleting a post for good; with comments, the owner types how many go with it."""
+
+    comments = IntegerField("Number of comments to delete with it", validators=[Optional()])

@@ -1,7 +1,8 @@
 """The desk's navigation: one line per page, in the order the header shows them.
 
-A new desk page adds its ``NavItem`` here. ``badge`` names a count in ``BADGES`` that the
-header shows beside the label (e.g. the comments awaiting moderation).
+A new desk page adds its ``NavItem`` here, and its templates ``{% set section = "..." %}``
+with the item's ``section`` so the header marks it as the current page. ``badge`` names a
+count in ``BADGES`` that the header shows beside the label (the comments awaiting moderation).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..comments.contracts import Status
 class NavItem:
     endpoint: str
     label: str
+    section: str
     badge: str | None = None
 
 
@@ -25,9 +27,9 @@ def pending_comments() -> int:
 
 
 NAV: tuple[NavItem, ...] = (
-    NavItem("desk.comments", "Comments", badge="pending"),
-    NavItem("desk.posts", "Posts"),
-    NavItem("desk.settings", "Settings"),
+    NavItem("desk.comments", "Comments", "comments", badge="pending"),
+    NavItem("desk.posts_list", "Posts", "posts"),
+    NavItem("desk.settings", "Settings", "settings"),
 )
 
 #: Counts for the nav's badges, by name; each is read once per desk page.

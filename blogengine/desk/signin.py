@@ -24,7 +24,7 @@ from ..extensions import db, limiter
 from ..owner import authenticate
 from ..security import _seconds_until_reset, duration_words, rate_limit_key
 from .blueprint import bp
-from .forms import LoginForm, SignOutForm
+from .forms import ActionForm, LoginForm
 
 WRONG = "That name and password do not match an owner's account. Please try again."
 THROTTLED = (
@@ -82,7 +82,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     """Sign out (POST, CSRF-checked): every copy of this account's session cookie stops working."""
-    form = SignOutForm()
+    form = ActionForm()
     if form.validate_on_submit():
         current_user.end_sessions()
         db.session.commit()

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..comments.contracts import StoreError
 from .blueprint import bp
-from .forms import SignOutForm
+from .forms import ActionForm
 from .nav import BADGES, NAV
 
 
@@ -31,4 +31,4 @@ def header_counts() -> dict[str, Any]:
             badges[name] = count()
         except StoreError:  # the page still opens; the badge is left out
             continue
-    return {"desk_nav": NAV, "badges": badges, "signout_form": SignOutForm()}
+    return {"desk_nav": NAV, "badges": badges, "signout_form": ActionForm()}

@@ -1,0 +1,1 @@
+"""Posts: the service the desk and `blogengine posts` share (``posts.service``)."""
