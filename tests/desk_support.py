@@ -31,10 +31,10 @@ def sign_in(
 
 
 def csrf_of(client: FlaskClient, url: str) -> dict[str, str]:
-    """The hidden fields (the CSRF token) of a desk page's forms."""
+    """The CSRF token of a desk page's forms, as form data (nothing else the page holds)."""
     page = client.get(url)
     assert page.status_code == 200, (url, page.status_code)
-    return hidden_fields(page.get_data(as_text=True))
+    return {"csrf_token": hidden_fields(page.get_data(as_text=True))["csrf_token"]}
 
 
 def text(response: Any) -> str:

@@ -414,6 +414,106 @@ def test_posts_list_shows_posts_newest_first_with_comment_counts(
     }
 
 
+def status_and_date(app: Flask, slug: str) -> tuple[str, datetime | None]:
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == slug))
+        assert post is not None
+        return post.status, post.published_at
+
+
+def test_posts_add_twice_is_refused_and_says_so(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    source = tmp_path / "once.md"
+    source.write_text("# Only once\n\nThe text.\n", encoding="utf-8")
+    ok(runner, "posts", "add", str(source))
+    result = invoke(runner, "posts", "add", str(source))
+    assert result.exit_code == 1
+    assert "is already the post 'only-once' (published): nothing was added" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Post)) == 1
+    # Another text under the same title is a new post.
+    source.write_text("# Only once\n\nA different text.\n", encoding="utf-8")
+    assert "added post 'only-once-2'" in ok(runner, "posts", "add", str(source))
+
+
+def test_posts_add_with_a_future_date_schedules_and_draft_keeps_it_hidden(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    later = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
+    source = tmp_path / "later.md"
+    source.write_text("# Later\n\nSoon.\n", encoding="utf-8")
+    output = ok(runner, "posts", "add", str(source), "--publish-date", later)
+    assert f"(scheduled for {later} 00:00 UTC)" in output
+    client = app.test_client()
+    assert client.get("/posts/later").status_code == 404
+    assert "/posts/later" not in client.get("/").get_data(as_text=True)
+    assert "/posts/later" not in client.get("/feed.atom").get_data(as_text=True)
+    draft = tmp_path / "draft.md"
+    draft.write_text("# Drafty\n\nNot yet.\n", encoding="utf-8")
+    assert "(draft)" in ok(runner, "posts", "add", str(draft), "--draft")
+    assert client.get("/posts/drafty").status_code == 404
+    table = {r["SLUG"]: r["STATUS"] for r in rows(ok(runner, "posts", "list"))}
+    assert table == {"later": "scheduled", "drafty": "draft"}
+
+
+def test_posts_publish_unpublish_edit_and_delete(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    source = tmp_path / "p.md"
+    source.write_text("# Scripted\n\nBody.\n", encoding="utf-8")
+    ok(runner, "posts", "add", str(source), "--draft")
+    client = app.test_client()
+    assert "'scripted': published" in ok(runner, "posts", "publish", "scripted")
+    assert client.get("/posts/scripted").status_code == 200
+    assert "draft" in ok(runner, "posts", "unpublish", "scripted")
+    assert client.get("/posts/scripted").status_code == 404
+    ok(runner, "posts", "publish", "scripted", "--at", "2030-01-02 03:04")
+    assert status_and_date(app, "scripted") == ("published", datetime(2030, 1, 2, 3, 4, tzinfo=UTC))
+    ok(runner, "posts", "publish", "scripted")
+    body = tmp_path / "new.md"
+    body.write_text("New **text**.\n", encoding="utf-8")
+    output = ok(
+        runner,
+        "posts",
+        "edit",
+        "scripted",
+        "--new-slug",
+        "renamed",
+        "--title",
+        "Renamed",
+        "--comments",
+        "closed",
+        "--body-file",
+        str(body),
+        "--excerpt",
+        "Short.",
+    )
+    assert "edited post 'renamed' (was 'scripted', which now redirects)" in output
+    assert client.get("/posts/scripted").headers["Location"] == "/posts/renamed"
+    page = client.get("/posts/renamed").get_data(as_text=True)
+    assert "<strong>text</strong>" in page and "Comments are closed." in page
+    post_uid = db_uid(app, "renamed")
+    support.add_comment(app, post_uid, "a reply")
+
+    result = invoke(runner, "posts", "delete", "renamed", "--for-good")
+    assert result.exit_code == 1 and "is not in the trash" in result.output
+    assert "moved to the trash" in ok(runner, "posts", "delete", "renamed")
+    result = invoke(runner, "posts", "delete", "renamed", "--for-good")
+    assert result.exit_code == 1
+    assert "has 1 comment" in result.output and "--with-comments 1" in result.output
+    output = ok(runner, "posts", "delete", "renamed", "--for-good", "--with-comments", "1")
+    assert "deleted for good, with 1 comment(s)" in output
+    assert ok(runner, "posts", "list").strip() == "No posts."
+    with app.app_context():
+        assert get_service().store.list_for_post(post_uid, None) == []
+
+
+def db_uid(app: Flask, slug: str) -> str:
+    with app.app_context():
+        return str(db.session.scalar(select(Post.uid).where(Post.slug == slug)))
+
+
 # -- blogengine create-admin ---------------------------------------------------------------
 def password_ok(app: Flask, username: str, password: str) -> bool:
     with app.app_context():

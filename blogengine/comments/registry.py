@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from .contracts import CaptchaBackend, CommentStore, SpamFilter
 
@@ -145,16 +146,31 @@ def describe(
 
 
 def masked(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` with the value of every key that names a secret replaced by a mask."""
+    """``options`` with secrets masked: values of keys that name one, passwords in URLs."""
     shown: dict[str, Any] = {}
     for key, value in options.items():
         if any(word in str(key).lower() for word in SECRET_WORDS) and value not in (None, ""):
             shown[key] = MASK
         elif isinstance(value, Mapping):
             shown[key] = masked(value)
+        elif isinstance(value, str):
+            shown[key] = _url_without_password(value)
         else:
             shown[key] = value
     return shown
+
+
+def _url_without_password(value: str) -> str:
+    """``postgresql://me:pw@host/db`` -> ``postgresql://me:••••••••@host/db``; else as is."""
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return value
+    if not password:
+        return value
+    netloc = parts.netloc.replace(f":{password}@", f":{MASK}@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class Registry:

@@ -49,11 +49,12 @@ def decide() -> ResponseReturnValue:
     """One decision on one comment (its own button) or on every ticked comment (bulk)."""
     form = ActionForm()
     status = TAB_NAMES.get(request.form.get("status", ""), Status.PENDING)
+    page = request.form.get("page", 1, type=int) or 1
     back = url_for(
         "desk.comments",
         status=status.value,
         q=request.form.get("q") or None,
-        page=request.form.get("page", type=int) or None,
+        page=page if page > 1 else None,
     )
     if not form.validate_on_submit():
         flash("The form had expired; nothing was changed. Please try again.", "problem")

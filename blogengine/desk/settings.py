@@ -6,6 +6,9 @@ changed in instance/config.py or BLOGENGINE_* variables, and the page says so.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 
@@ -37,4 +40,12 @@ def settings() -> ResponseReturnValue:
         moderate_all=bool(config["COMMENTS_MODERATE_ALL"]),
         filter_timeout=config["COMMENTS_FILTER_TIMEOUT"],
         plugins_folder=config["PLUGINS_FOLDER"],
+        option_text=option_text,
     )
+
+
+def option_text(value: Any) -> str:
+    """An option's value as typed in config: strings bare, the rest as JSON (masks kept)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -251,8 +251,12 @@ def delete_for_good(post: Post, store: CommentStore, *, confirmed_comments: int 
     comments = comment_total(post, store)
     if comments and confirmed_comments != comments:
         raise NeedsConfirmation(post, comments)
-    # The comments first: if the store fails, the post is still there to try again.
-    deleted = store.delete_for_post(post.uid) if comments else 0
+    # The comments first: if the store fails, the post is still there to try again. The
+    # store writes on its own connection, so this session's read snapshot ends before (on
+    # SQLite a snapshot older than another connection's write cannot become a write).
+    uid = post.uid
+    db.session.commit()
+    deleted = store.delete_for_post(uid) if comments else 0
     db.session.execute(delete(PostSlug).where(PostSlug.post_id == post.id))
     db.session.delete(post)
     db.session.commit()
