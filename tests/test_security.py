@@ -232,7 +232,8 @@ def test_every_post_route_refuses_a_request_without_a_token(app: Flask, client) 
     posting = [r for r in app.url_map.iter_rules() if "POST" in (r.methods or ())]
     assert any(r.endpoint == "comments.post_comment" for r in posting)
     for rule in posting:
-        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"x-\1", rule.rule)
+        path = re.sub(r"<int:[^>]+>", "1", rule.rule)  # the desk's /admin/posts/<int:id>
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"x-\1", path)
         response = client.post(path, data={"anything": "at all"})
         if rule.endpoint in CSRF_EXEMPT:
             assert response.status_code == 200, (rule.rule, response.status_code)
