@@ -48,15 +48,20 @@ def register(registry):
 """
 
 
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
+def with_learner(tmp_path: Path) -> dict[str, Any]:
+    """Config for a site whose chain ends with the `learner` plugin (in tmp_path/plugins)."""
     plugins = tmp_path / "plugins"
-    plugins.mkdir()
+    plugins.mkdir(exist_ok=True)
     (plugins / "learner.py").write_text(LEARNER_PLUGIN)
     return {
         "PLUGINS_FOLDER": str(plugins),
         "COMMENTS_SPAM_FILTERS": ["honeypot", "links", "learner"],
     }
+
+
+@pytest.fixture
+def app_config(tmp_path: Path) -> dict[str, Any]:
+    return with_learner(tmp_path)
 
 
 def invoke(runner: FlaskCliRunner, *args: str, **kwargs: Any) -> Any:

@@ -12,7 +12,7 @@ from desk_support import csrf_of, make_owner, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient
 from support import PostInfo, add_comment
-from test_cli import LEARNER_PLUGIN, learned
+from test_cli import learned, with_learner
 from test_queries import statements_for
 
 from blogengine.comments import get_moderation, get_service
@@ -25,14 +25,7 @@ HELD = (Verdict(Action.MODERATE, "3 links (more than 2)", "links"),)
 
 @pytest.fixture
 def app_config(tmp_path: Path) -> dict[str, Any]:
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "learner.py").write_text(LEARNER_PLUGIN)
-    return {
-        "PLUGINS_FOLDER": str(plugins),
-        "COMMENTS_SPAM_FILTERS": ["honeypot", "links", "learner"],
-        "DESK_PER_PAGE": 3,
-    }
+    return {**with_learner(tmp_path), "DESK_PER_PAGE": 3}
 
 
 @pytest.fixture

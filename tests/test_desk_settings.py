@@ -9,7 +9,7 @@ import pytest
 from desk_support import make_owner, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from test_cli import LEARNER_PLUGIN, rows
+from test_cli import rows, with_learner
 
 from blogengine.comments import backend_facts
 from blogengine.comments.registry import MASK, masked
@@ -17,12 +17,10 @@ from blogengine.comments.registry import MASK, masked
 
 @pytest.fixture
 def app_config(tmp_path: Path) -> dict[str, Any]:
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "learner.py").write_text(LEARNER_PLUGIN)
-    (plugins / "keyed.py").write_text(KEYED_PLUGIN)
+    config = with_learner(tmp_path)
+    (tmp_path / "plugins" / "keyed.py").write_text(KEYED_PLUGIN)
     return {
-        "PLUGINS_FOLDER": str(plugins),
+        **config,
         "COMMENTS_SPAM_FILTERS": ["honeypot", "learner", "keyed", "links"],
         "COMMENTS_SPAM_FILTERS_OPTIONS": {
             "links": {"max_links": 3},

@@ -60,7 +60,7 @@ def test_every_desk_page_and_action_needs_the_owner(app: Flask, client: FlaskCli
         )
         answer = client.open(url, method=method, data=data)
         if url == "/admin/login":
-            assert answer.status_code in (200, 400, 401), (method, url)
+            assert answer.status_code in (200, 400), (method, url)
             continue
         assert answer.status_code in (302, 403), (method, url, answer.status_code)
         if answer.status_code == 302:
@@ -86,7 +86,7 @@ def test_the_sign_in_page_has_labelled_fields_and_a_button(client: FlaskClient) 
 def test_a_wrong_password_or_name_is_refused_plainly(client: FlaskClient, owner: None) -> None:
     for name, password in [(OWNER, "wrong password"), ("nobody", PASSWORD)]:
         answer = sign_in(client, name, password)
-        assert answer.status_code == 401
+        assert answer.status_code == 200
         assert "That name and password do not match" in text(answer)
         assert client.get("/admin/comments").status_code == 302
 
@@ -176,7 +176,7 @@ def test_failed_sign_ins_are_throttled_per_name(
 ) -> None:
     for i in range(3):
         client.environ_base["REMOTE_ADDR"] = f"198.51.100.{i}"
-        assert sign_in(client, OWNER, "wrong password").status_code == 401
+        assert "do not match" in text(sign_in(client, OWNER, "wrong password"))
     client.environ_base["REMOTE_ADDR"] = "198.51.100.99"
     answer = sign_in(client, OWNER, PASSWORD)  # even the right password, for now
     assert answer.status_code == 429
@@ -194,7 +194,7 @@ def test_failed_sign_ins_are_throttled_per_name(
 def test_failed_sign_ins_are_throttled_per_address(client: FlaskClient, owner: None) -> None:
     client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
     for name in ("a", "b", "c"):
-        assert sign_in(client, name, "guess").status_code == 401
+        assert "do not match" in text(sign_in(client, name, "guess"))
     assert sign_in(client, OWNER, PASSWORD).status_code == 429
     client.environ_base["REMOTE_ADDR"] = "203.0.113.8"
     assert sign_in(client, OWNER, PASSWORD).status_code == 303

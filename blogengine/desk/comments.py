@@ -41,6 +41,7 @@ def comments() -> ResponseReturnValue:
         posts_by_uid=posts.by_uid(sorted({c.post_id for c in found.comments})),
         form=ActionForm(),
         captcha=captcha_result,
+        moderate_all=bool(current_app.config["COMMENTS_MODERATE_ALL"]),
     )
 
 

@@ -75,8 +75,9 @@ def login() -> ResponseReturnValue:
             return redirect(target or url_for("desk.index"), code=303)
         g.signin_failed = True
         problem = WRONG
-    status = 401 if problem else 200
-    return render_template("desk/login.html", form=form, problem=problem), status
+    # A failed sign-in is the form again with a message (200): 401 would need an HTTP
+    # authentication scheme to offer, and this is a form.
+    return render_template("desk/login.html", form=form, problem=problem)
 
 
 @bp.post("/logout")
