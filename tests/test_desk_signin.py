@@ -251,3 +251,22 @@ def test_create_admin_refuses_a_short_password_from_the_environment(
     result = runner.invoke(args=["create-admin", "scripted"], input="")
     assert result.exit_code == 1
     assert "at least 8 characters" in result.output
+
+
+def test_migration_0004_gives_existing_accounts_a_session_token(
+    app: Flask, client: FlaskClient
+) -> None:
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text as sql
+
+    with app.app_context():
+        downgrade(revision="0003_post_status")
+        db.session.execute(
+            sql("INSERT INTO users (username, password_hash, created_at) VALUES (:u, :h, :t)"),
+            {"u": "before", "h": generate_password_hash("from before 0004"), "t": "2026-01-01"},
+        )
+        db.session.commit()
+        upgrade()
+        token = db.session.scalar(sql("SELECT session_token FROM users WHERE username = 'before'"))
+    assert token and len(token) == 32
+    assert sign_in(client, "before", "from before 0004").status_code == 303

@@ -153,6 +153,41 @@ def test_sign_in_and_out(owner: Owner, visitor: Reader) -> None:
     assert status_for(visitor, "/admin/comments") == 302
 
 
+def focus_by_tab(page: Page, element_id: str, most: int = 10) -> None:
+    """Press Tab until the element with ``element_id`` has the focus, as a keyboard user does."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} never got the focus by Tab")
+
+
+def test_sign_in_and_approve_with_the_keyboard_only(owner: Owner, visitor: Reader) -> None:
+    text = unique("Approved by keyboard")
+    leave_comment(visitor, text)
+    owner.page.goto(owner.url + "/admin/login")
+    focus_by_tab(owner.page, "name")
+    owner.page.keyboard.type(OWNER)
+    owner.page.keyboard.press("Tab")
+    owner.page.keyboard.type(PASSWORD)
+    with owner.page.expect_navigation():
+        owner.page.keyboard.press("Enter")
+    expect(owner.page.get_by_role("heading", level=1, name="Comments")).to_be_visible()
+    owner.page.get_by_label("Search text, author, email or address").focus()
+    owner.page.keyboard.type(text)
+    with owner.page.expect_navigation():
+        owner.page.keyboard.press("Enter")
+    expect(owner.page.locator(".queue-item")).to_have_count(1)
+    approve = owner.page.get_by_role("button", name=re.compile(r"^Approve"))
+    for _ in range(20):
+        owner.page.keyboard.press("Tab")
+        if approve.evaluate("el => el === document.activeElement"):
+            break
+    with owner.page.expect_navigation():
+        owner.page.keyboard.press("Enter")
+    expect(owner.page.get_by_role("status")).to_contain_text("1 comment approved.")
+
+
 def test_write_a_draft_preview_publish_and_see_it_on_the_index(
     owner: Owner, visitor: Reader
 ) -> None:
