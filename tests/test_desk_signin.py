@@ -260,7 +260,7 @@ def test_migration_0004_gives_existing_accounts_a_session_token(
     from sqlalchemy import text as sql
 
     with app.app_context():
-        downgrade(revision="0006_spam")
+        downgrade(revision="0005_mail")
         db.session.execute(
             sql("INSERT INTO users (username, password_hash, created_at) VALUES (:u, :h, :t)"),
             {"u": "before", "h": generate_password_hash("from before 0004"), "t": "2026-01-01"},

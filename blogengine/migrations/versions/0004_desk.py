@@ -1,7 +1,7 @@
 """the desk: users.session_token (signing out ends every session) and post_slugs (old URLs 301)
 
 Revision ID: 0004_desk
-Revises: 0006_spam
+Revises: 0005_mail
 Create Date: 2026-12-02 08:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_desk'
-down_revision = '0006_spam'
+down_revision = '0005_mail'
 branch_labels = None
 depends_on = None
 
