@@ -28,8 +28,14 @@ class DefaultConfig:
 
     #: Database URL; None means SQLite at instance/blogengine.db (WAL mode, busy timeout).
     SQLALCHEMY_DATABASE_URI: str | None = None
-    #: Seconds SQLite waits for a lock before giving up.
-    SQLITE_BUSY_TIMEOUT = 30
+    #: Seconds SQLite waits for a lock before giving up (the reader then gets the 503 page
+    #: with their text, well before gunicorn's 30 s worker timeout).
+    SQLITE_BUSY_TIMEOUT = 5
+    #: PostgreSQL: seconds to wait for a connection, and for one statement (the server cancels
+    #: it; if the server is frozen, the client cuts the connection a second later). Past
+    #: either, the reader gets the 503 page (with their comment's text) instead of a hang.
+    DATABASE_CONNECT_TIMEOUT = 3
+    DATABASE_STATEMENT_TIMEOUT = 5
 
     #: Posts per index page.
     POSTS_PER_PAGE = 10

@@ -49,6 +49,9 @@ limiter = Limiter(key_func=get_remote_address)
 
 def init_extensions(app: Flask) -> None:
     """Bind every extension to the app and tune SQLite for concurrent writers."""
+    from .dbfaults import engine_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)

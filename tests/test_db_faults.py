@@ -1,0 +1,171 @@
+"""The database stopped, frozen or locked: a 503 page that keeps the comment, then recovery.
+
+Against a real PostgreSQL cluster the tests start, stop and SIGSTOP themselves (pg_cluster.py),
+not a mock. Each request runs in a thread joined with a generous bound, so a hang fails the
+test instead of stalling the suite; no test asserts how long anything took.
+"""
+
+from __future__ import annotations
+
+import html
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pg_cluster import Cluster, why_not_available
+from support import PostInfo, add_post, build_app, hidden_fields, input_value, textarea
+
+from blogengine.comments import get_service
+from blogengine.comments.service import STORE_FAILED_MESSAGE
+from blogengine.dbfaults import DATABASE_DOWN_PROBLEM
+from blogengine.extensions import db
+
+#: A request that has not answered by then is a hang (the timeouts under test are 1 s).
+HANG = 60.0
+
+FIELDS = {
+    "author": "Grace Hopper",
+    "email": "grace@example.org",
+    "website": "https://example.org/grace",
+    "body": "Line one of a careful comment.\n\nA second paragraph, typed with care.",
+    "captcha_answer": "human",
+}
+
+needs_cluster = pytest.mark.skipif(why_not_available() is not None, reason=str(why_not_available()))
+
+
+def answer(call: Callable[[], Any]) -> Any:
+    """Run ``call`` in a thread; fail (not hang) if it gives no answer within HANG."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    thread.join(HANG)
+    assert result, f"no answer within {HANG:.0f} s: the request hangs"
+    return result[0]
+
+
+def assert_comment_kept(page: str, problem: str = DATABASE_DOWN_PROBLEM) -> None:
+    assert problem in html.unescape(page)
+    assert textarea(page) == FIELDS["body"]
+    for name in ("author", "email", "website"):
+        assert input_value(page, name) == FIELDS[name]
+    assert '<link rel="stylesheet"' in page  # the site's own page, styled
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    reason = why_not_available()
+    if reason:
+        pytest.skip(reason)
+    cluster = Cluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def pg_app(cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    app = build_app(
+        tmp_path,
+        monkeypatch,
+        SQLALCHEMY_DATABASE_URI=cluster.url,
+        DATABASE_CONNECT_TIMEOUT=1,
+        DATABASE_STATEMENT_TIMEOUT=1,
+    )
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def open_form(app: Flask, slug: str) -> tuple[PostInfo, FlaskClient, dict[str, str]]:
+    """A new post, a reader's client and the hidden fields of the post's comment form."""
+    post = add_post(app, f"A post called {slug}", slug)
+    client = app.test_client()
+    return post, client, hidden_fields(client.get(f"/posts/{slug}").get_data(as_text=True))
+
+
+def comment_count(app: Flask, uid: str) -> int:
+    with app.app_context():
+        return len(get_service().store.list_for_post(uid, status=None))
+
+
+@needs_cluster
+@pytest.mark.slow
+def test_database_stopped_keeps_the_comment_and_the_same_form_posts_once_it_is_back(
+    cluster: Cluster, pg_app: Flask
+) -> None:
+    post, client, form = open_form(pg_app, "stopped")
+
+    cluster.stop()
+    try:
+        sent = answer(lambda: client.post("/posts/stopped/comments", data={**form, **FIELDS}))
+        reading = answer(lambda: client.get("/"))
+        post_page = answer(lambda: client.get("/posts/stopped"))
+    finally:
+        cluster.start()
+
+    assert sent.status_code == 503
+    page = sent.get_data(as_text=True)
+    assert_comment_kept(page)
+    for reader in (reading, post_page):
+        assert reader.status_code == 503
+        assert "database cannot be reached" in reader.get_data(as_text=True)
+
+    again = hidden_fields(page)  # the refilled form, sent again as the reader would
+    retried = client.post("/posts/stopped/comments", data={**again, **FIELDS})
+    assert retried.status_code == 303
+    assert comment_count(pg_app, post.uid) == 1
+    assert client.get("/posts/stopped").status_code == 200
+
+
+@needs_cluster
+@pytest.mark.slow
+def test_database_frozen_answers_503_with_the_text_and_recovers(
+    cluster: Cluster, pg_app: Flask
+) -> None:
+    post, client, form = open_form(pg_app, "frozen")
+
+    cluster.freeze()  # the pool holds a connection to a backend that no longer answers
+    try:
+        sent = answer(lambda: client.post("/posts/frozen/comments", data={**form, **FIELDS}))
+        reading = answer(lambda: client.get("/posts/frozen"))
+    finally:
+        cluster.thaw()
+
+    assert sent.status_code == 503
+    assert_comment_kept(sent.get_data(as_text=True))
+    assert reading.status_code == 503
+    retried = client.post("/posts/frozen/comments", data={**form, **FIELDS})
+    assert retried.status_code == 303
+    assert comment_count(pg_app, post.uid) == 1
+
+
+def test_sqlite_locked_past_the_busy_timeout_keeps_the_comment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = build_app(tmp_path, monkeypatch, SQLITE_BUSY_TIMEOUT=0.2)
+    post, client, form = open_form(app, "locked")
+
+    holder = sqlite3.connect(tmp_path / "test.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock, and readers out
+    try:
+        sent = answer(lambda: client.post("/posts/locked/comments", data={**form, **FIELDS}))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert sent.status_code == 503
+    # The post was read (WAL lets readers in); the store's write waited, then gave up.
+    assert_comment_kept(sent.get_data(as_text=True), STORE_FAILED_MESSAGE)
+    assert client.post("/posts/locked/comments", data={**form, **FIELDS}).status_code == 303
+    assert comment_count(app, post.uid) == 1
