@@ -31,7 +31,7 @@ seed: db
 run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
 	$(BIN)/blogengine outbox run & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) wsgi:app
 
 # Every test: lint, the unit and integration tests, then the browser tests when Chromium is here.
 test: unit

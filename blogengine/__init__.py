@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, the comment backends; nothing else."""
-    from . import blog, cli, dbfaults, desk, owner, security
+    from . import blog, cli, dbfaults, desk, owner, security, slowclients
     from .comments import init_comments, views
     from .config import load_config
     from .extensions import init_extensions
@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     dbfaults.init_app(app)
     owner.init_app(app)
     security.init_app(app)
+    slowclients.init_app(app)
     app.register_blueprint(blog.bp)
     app.register_blueprint(views.bp)
     desk.init_app(app)

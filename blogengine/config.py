@@ -72,6 +72,8 @@ class DefaultConfig:
 
     #: Largest request body accepted, in bytes.
     MAX_CONTENT_LENGTH = 256 * 1024
+    #: Seconds a request's body may take to arrive under gunicorn (then 408); 0 for no bound.
+    REQUEST_BODY_TIMEOUT = 30
 
     WTF_CSRF_TIME_LIMIT = None  # the form may stay open while the reader writes
     SESSION_COOKIE_HTTPONLY = True
@@ -80,7 +82,8 @@ class DefaultConfig:
 
     #: Where Flask-Limiter counts requests: memory:// (one process) or redis://host:port.
     #: memory:// counts in each gunicorn worker apart, so N workers allow N times the comment
-    #: limit (start-up logs a warning); use Redis when the site runs more than one process.
+    #: limit (gunicorn logs a warning once when it starts serving: blogengine/serving.py); use
+    #: Redis when the site runs more than one process.
     RATELIMIT_STORAGE_URI = "memory://"
     #: Prepended to every rate-limit key (lets several sites, or tests, share one Redis).
     RATELIMIT_KEY_PREFIX = ""
@@ -91,9 +94,8 @@ class DefaultConfig:
     #: a limiter error fail the request: no reader's comment is lost to the rate limiter.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
-    #: Comments one address may post ("5 per minute; 50 per day"); "" posts without a limit.
-    #: None means that default, except under TESTING, where tests opt in by setting a string.
-    COMMENTS_RATE_LIMIT: str | None = None
+    #: Comments one address may post; "" posts without a limit.
+    COMMENTS_RATE_LIMIT = "5 per minute; 50 per day"
     #: Host names this site answers to; a request for any other Host gets 400 (Flask checks
     #: it). None accepts any Host, and the feeds' absolute links and ids then repeat whatever
     #: Host a client sent (a cache in front would keep and serve those): set it in production,

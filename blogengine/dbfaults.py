@@ -24,15 +24,10 @@
 from __future__ import annotations
 
 import contextlib
-import heapq
-import itertools
 import logging
 import os
-import socket
 import sqlite3
 import stat
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +39,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from werkzeug.wrappers import Response
 
 from .extensions import db
+from .watchdog import SocketWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +82,7 @@ def watch_engine(engine: Engine, *, ping_timeout: float, statement_timeout: floa
     SQLite has no socket to cut and its own busy timeout: only the ping is installed there.
     """
     networked = engine.dialect.name != "sqlite"
-    watchdog = SocketWatchdog() if networked else None
+    watchdog = SocketWatchdog(what="database statement") if networked else None
 
     @event.listens_for(engine, "checkout")
     def _ping(dbapi_conn: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
@@ -102,6 +98,7 @@ def watch_engine(engine: Engine, *, ping_timeout: float, statement_timeout: floa
                 watchdog.disarm(token)
 
     if watchdog is None:
+        event.listen(engine, "handle_error", _reopen_if_readonly)
         return
     limit = statement_timeout + WATCHDOG_GRACE
     armed: dict[int, int] = {}  # id(DBAPI connection) -> its watchdog token
@@ -138,70 +135,6 @@ def watch_engine(engine: Engine, *, ping_timeout: float, statement_timeout: floa
     event.listen(engine, "close", lambda dbapi_conn, *_: disarm(dbapi_conn))
 
 
-class SocketWatchdog:
-    """Shuts a connection's socket once its deadline passes; one daemon thread per process.
-
-    Shutting the socket down (not closing the descriptor, which the driver owns) wakes the
-    thread blocked reading it with end-of-file, so the driver raises "connection lost".
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._heap: list[tuple[float, int, int]] = []  # (deadline, token, fd)
-        self._live: set[int] = set()
-        self._tokens = itertools.count(1)
-        self._pid = 0
-
-    def arm(self, dbapi_conn: Any, seconds: float) -> int:
-        fd = int(dbapi_conn.fileno())
-        with self._lock:
-            self._start_once()
-            token = next(self._tokens)
-            heapq.heappush(self._heap, (time.monotonic() + seconds, token, fd))
-            self._live.add(token)
-            self._wake.notify()
-            return token
-
-    def disarm(self, token: int) -> None:
-        with self._lock:
-            self._live.discard(token)
-
-    def _start_once(self) -> None:
-        """A thread per process: gunicorn forks workers, and threads do not survive a fork."""
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._heap, self._live = [], set()
-            threading.Thread(target=self._run, name="db-watchdog", daemon=True).start()
-
-    def _run(self) -> None:
-        with self._lock:
-            while True:
-                while self._heap and self._heap[0][1] not in self._live:
-                    heapq.heappop(self._heap)  # disarmed in time
-                if not self._heap:
-                    self._wake.wait()
-                    continue
-                deadline, token, fd = self._heap[0]
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    self._wake.wait(delay)
-                    continue
-                heapq.heappop(self._heap)
-                self._live.discard(token)
-                log.error("database did not answer in time: closing its connection (fd %d)", fd)
-                _shutdown(fd)
-
-
-def _shutdown(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        sock = socket.socket(fileno=os.dup(fd))
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        finally:
-            sock.close()
-
-
 # -- the 503 page ---------------------------------------------------------------------------
 
 
@@ -223,7 +156,6 @@ def database_unreachable(error: DBAPIError) -> Response:
         raise error  # a bug (IntegrityError, a typo in SQL): the 500 page and the log
     log.error("database unreachable on %s %s: %s", request.method, request.path, error.orig)
     _forget_session()
-    _recover_sqlite(error)
     return render_unavailable(DATABASE_DOWN_PROBLEM, DATABASE_DOWN_MESSAGE)
 
 
@@ -261,15 +193,21 @@ def _forget_session() -> None:
 # -- SQLite read-only, then writable again ------------------------------------------------
 
 
-def _recover_sqlite(error: DBAPIError) -> None:
-    """After "attempt to write a readonly database", mend side files and reopen connections."""
-    if not isinstance(error.orig, sqlite3.OperationalError) or "readonly" not in str(error.orig):
+def _reopen_if_readonly(context: Any) -> None:
+    """ "attempt to write a readonly database": mend the side files, reopen every connection.
+
+    A connection opened while the file was read-only stays read-only for good; marking the
+    error a disconnect makes SQLAlchemy drop the whole pool, so the next request opens new
+    connections, which can write once the files can be written.
+    """
+    error = context.original_exception
+    if not isinstance(error, sqlite3.OperationalError) or "readonly" not in str(error):
         return
-    path = sqlite_path(db.engine)
+    path = sqlite_path(context.engine)
     if path is not None:
         for problem in mend_sqlite_files(path):
             log.error("%s", problem)
-    db.engine.dispose()  # connections opened read-only stay read-only: open new ones
+    context.is_disconnect = True
 
 
 def sqlite_path(engine: Engine) -> Path | None:

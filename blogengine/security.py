@@ -21,9 +21,6 @@ from werkzeug.wrappers import Response
 from .extensions import limiter
 from .post_page import render_comment_problem
 
-#: The comment limit when COMMENTS_RATE_LIMIT is None (and the app is not TESTING).
-DEFAULT_COMMENTS_RATE_LIMIT = "5 per minute; 50 per day"
-
 #: Browser features no page here uses, switched off for every page.
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
@@ -31,13 +28,6 @@ PERMISSIONS_POLICY = (
 )
 
 COMMENT_ENDPOINT = "comments.post_comment"
-
-MEMORY_STORAGE_WARNING = (
-    "COMMENTS_RATE_LIMIT ({limit!r}) is counted in each process's memory "
-    "(RATELIMIT_STORAGE_URI is memory://): with several gunicorn workers a reader may post "
-    "that many comments per worker. Set RATELIMIT_STORAGE_URI to a shared store, e.g. "
-    "redis://127.0.0.1:6379, to count once for the whole site."
-)
 
 TOO_MANY_PROBLEM = (
     "Your comment was not sent yet: this address has sent {limit}, the most this site "
@@ -58,24 +48,13 @@ def init_app(app: Flask) -> None:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    if app.config["COMMENTS_RATE_LIMIT"] is None:
-        app.config["COMMENTS_RATE_LIMIT"] = "" if app.testing else DEFAULT_COMMENTS_RATE_LIMIT
     if app.config["COMMENTS_RATE_LIMIT"]:
         parse_many(app.config["COMMENTS_RATE_LIMIT"])  # a typo stops start-up, not a reader
-        _warn_if_counted_per_process(app)
     _rebind_limiter(app)
 
     app.after_request(security_headers)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.register_error_handler(RequestEntityTooLarge, too_large)
-
-
-def _warn_if_counted_per_process(app: Flask) -> None:
-    """Say at start-up that memory:// counts per process: N workers let N times the limit in."""
-    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-    if app.testing or not storage.startswith("memory://"):
-        return
-    app.logger.warning(MEMORY_STORAGE_WARNING.format(limit=app.config["COMMENTS_RATE_LIMIT"]))
 
 
 def _rebind_limiter(app: Flask) -> None:

@@ -11,10 +11,11 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from live import free_port
 
 CLUSTER_USER = "nobody"
 
@@ -36,12 +37,6 @@ def why_not_available() -> str | None:
     except KeyError:
         return f"no {CLUSTER_USER!r} user to run PostgreSQL as"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Cluster:

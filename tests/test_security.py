@@ -14,6 +14,7 @@ from support import CommentPoster, build_app, hidden_fields, textarea
 from test_xss import elements
 
 from blogengine.security import PERMISSIONS_POLICY
+from blogengine.serving import serve_warnings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "blogengine" / "templates"
 TYPED = {
@@ -294,24 +295,15 @@ def test_without_trusted_hosts_the_feed_repeats_any_host(app, post, client) -> N
     assert "<id>http://evil.example/feed.atom</id>" in response.get_data(as_text=True)
 
 
-def _started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **config: Any) -> Flask:
-    """An app built as served (not TESTING), with the comment limit on."""
-    config = {"TESTING": False, "COMMENTS_RATE_LIMIT": "5 per minute", **config}
-    return build_app(tmp_path, monkeypatch, **config)
+def _memory_warnings(app: Flask) -> list[str]:
+    return [w for w in serve_warnings(app) if "RATELIMIT_STORAGE_URI is memory://" in w]
 
 
-def _memory_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if "RATELIMIT_STORAGE_URI is memory://" in r.getMessage()]
-
-
-def test_a_per_process_rate_limit_is_warned_about_at_start_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_per_process_rate_limit_is_warned_about_when_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    caplog.set_level(logging.WARNING)
-    _started(tmp_path, monkeypatch)
-    [record] = _memory_warnings(caplog)
-    assert record.levelno == logging.WARNING
-    message = record.getMessage()
+    app = build_app(tmp_path, monkeypatch, COMMENTS_RATE_LIMIT="5 per minute")
+    [message] = _memory_warnings(app)
     assert "'5 per minute'" in message and "per worker" in message and "redis://" in message
 
 
@@ -320,17 +312,24 @@ def test_a_per_process_rate_limit_is_warned_about_at_start_up(
     [
         {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"},  # shared: counted once
         {"COMMENTS_RATE_LIMIT": ""},  # no limit to multiply
-        {"TESTING": True},
     ],
-    ids=["redis", "no-limit", "testing"],
+    ids=["redis", "no-limit"],
 )
 def test_no_rate_limit_warning_when_the_count_is_shared_or_off(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    config: dict[str, Any],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]
 ) -> None:
-    caplog.set_level(logging.WARNING)
-    app = _started(tmp_path, monkeypatch, **config)
+    app = build_app(tmp_path, monkeypatch, **{"COMMENTS_RATE_LIMIT": "5 per minute", **config})
     assert app.config["RATELIMIT_STORAGE_URI"] == config.get("RATELIMIT_STORAGE_URI", "memory://")
-    assert _memory_warnings(caplog) == []
+    assert _memory_warnings(app) == []
+
+
+def test_cli_commands_say_no_serving_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning is for the server starting, not for every `blogengine` command."""
+    caplog.set_level(logging.WARNING)
+    app = build_app(tmp_path, monkeypatch, COMMENTS_RATE_LIMIT="5 per minute")
+    result = app.test_cli_runner().invoke(args=["posts", "list"])
+    assert result.exit_code == 0, result.output
+    assert "memory://" not in caplog.text + result.output
+    assert "COMMENTS_CAPTCHA is" not in caplog.text + result.output

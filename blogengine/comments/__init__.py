@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, current_app
 
 from ..spam import learned as _learned  # noqa: F401  (its tables are in the migrations)
@@ -14,10 +12,9 @@ from .moderation import ModerationService
 from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, BackendFacts, Registry, describe
 from .service import CommentService
 
-log = logging.getLogger(__name__)
-
 REGISTRY_KEY = "blogengine.registry"
-#: CAPTCHAs that keep no bot out, with why; chosen on purpose they are fine, by mistake not.
+#: CAPTCHAs that keep no bot out, with why; chosen on purpose they are fine, by mistake not
+#: (serving.py says so when the site starts serving).
 WEAK_CAPTCHAS = {
     "none": "no challenge at all",
     "fixed": "one known answer, meant for tests and private sites",
@@ -39,12 +36,6 @@ def init_comments(app: Flask) -> None:
 def build_service(app: Flask, registry: Registry) -> CommentService:
     config = app.config
     captcha_name = config["COMMENTS_CAPTCHA"]
-    if captcha_name in WEAK_CAPTCHAS and not app.testing:
-        log.warning(
-            "COMMENTS_CAPTCHA is %r: %s. Choose 'altcha' or a provider on a public site.",
-            captcha_name,
-            WEAK_CAPTCHAS[captcha_name],
-        )
     captcha = registry.create(
         CAPTCHA, captcha_name, config["COMMENTS_CAPTCHA_OPTIONS"].get(captcha_name)
     )

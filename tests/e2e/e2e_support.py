@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -18,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from live import free_port, site_env
 from playwright.sync_api import Locator, Page, Response
 from support import solve_math
 
@@ -127,32 +126,6 @@ class LiveServer:
         if not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def site_env(root: Path, config: Mapping[str, Any]) -> dict[str, str]:
-    """The environment for every command of one site: BLOGENGINE_* keys, JSON where needed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGENGINE_")}
-    settings: dict[str, Any] = {
-        "INSTANCE_PATH": str(root / "instance"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'blog.db'}",
-        "SECRET_KEY": "e2e-secret-" + root.name,
-        "COMMENTS_CAPTCHA": "math",
-        # Many comments come from 127.0.0.1 within a minute; the limit has tests of its own.
-        "COMMENTS_RATE_LIMIT": "",
-        # The default chain without its statistical model (as tests/support.py's config):
-        # a browser test of the form must not hang on what the model thinks of its text.
-        "COMMENTS_SPAM_FILTERS": ["honeypot", "impersonation", "links", "duplicate"],
-        **config,
-    }
-    for key, value in settings.items():
-        env[f"BLOGENGINE_{key}"] = value if isinstance(value, str) else json.dumps(value)
-    return env
 
 
 def build_database(root: Path) -> Path:
