@@ -56,6 +56,8 @@ DATABASE_DOWN_MESSAGE = (
 #: server cancels it first (a clean error); only a frozen one is cut off by the client.
 WATCHDOG_GRACE = 1.0
 SQLITE_SIDE_FILES = ("-wal", "-shm")
+#: Marks a pooled SQLite connection opened while a file could not be written.
+READ_ONLY_KEY = "blogengine.opened_read_only"
 
 
 def engine_options(config: dict[str, Any]) -> dict[str, Any]:
@@ -77,16 +79,21 @@ def _millis(seconds: Any) -> int:
 
 
 def watch_engine(engine: Engine, *, ping_timeout: float, statement_timeout: float) -> None:
-    """Ping each connection taken from the pool and cut off statements on a frozen server.
+    """A server: ping on checkout, cut off frozen statements. SQLite: reopen once writable.
 
-    SQLite has no socket to cut and its own busy timeout: only the ping is installed there.
+    SQLite has no socket to cut and its own busy timeout, and a ping would find nothing: a
+    file does not go away between two requests.
     """
-    networked = engine.dialect.name != "sqlite"
-    watchdog = SocketWatchdog(what="database statement") if networked else None
+    path = sqlite_path(engine)
+    if engine.dialect.name == "sqlite":
+        if path is not None:
+            _watch_sqlite_file(engine, path)
+        return
+    watchdog = SocketWatchdog(what="database statement")
 
     @event.listens_for(engine, "checkout")
     def _ping(dbapi_conn: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
-        token = watchdog.arm(dbapi_conn, ping_timeout) if watchdog else None
+        token = watchdog.arm(dbapi_conn, ping_timeout)
         try:
             cursor = dbapi_conn.cursor()
             cursor.execute("SELECT 1")
@@ -94,12 +101,8 @@ def watch_engine(engine: Engine, *, ping_timeout: float, statement_timeout: floa
         except Exception as exc:  # the driver's own error class: any failure means "replace it"
             raise DisconnectionError(f"stale connection replaced: {exc}") from exc
         finally:
-            if watchdog and token is not None:
-                watchdog.disarm(token)
+            watchdog.disarm(token)
 
-    if watchdog is None:
-        event.listen(engine, "handle_error", _reopen_if_readonly)
-        return
     limit = statement_timeout + WATCHDOG_GRACE
     armed: dict[int, int] = {}  # id(DBAPI connection) -> its watchdog token
 
@@ -191,6 +194,21 @@ def _forget_session() -> None:
 
 
 # -- SQLite read-only, then writable again ------------------------------------------------
+
+
+def _watch_sqlite_file(engine: Engine, path: Path) -> None:
+    """A connection opened while the files were read-only is replaced once they are not."""
+
+    @event.listens_for(engine, "connect")
+    def _opened(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info[READ_ONLY_KEY] = bool(mend_sqlite_files(path))
+
+    @event.listens_for(engine, "checkout")
+    def _reopen_when_writable(_dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if record.info.get(READ_ONLY_KEY) and not mend_sqlite_files(path):
+            raise DisconnectionError(f"{path} is writable again: reopening the connection")
+
+    event.listen(engine, "handle_error", _reopen_if_readonly)
 
 
 def _reopen_if_readonly(context: Any) -> None:

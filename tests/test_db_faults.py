@@ -8,8 +8,13 @@ test instead of stalling the suite; no test asserts how long anything took.
 from __future__ import annotations
 
 import html
+import shutil
 import sqlite3
+import subprocess
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from live import BIN, PROJECT, free_port, gunicorn, site_env, stop, wait_until_up
 from pg_cluster import Cluster, why_not_available
 from support import PostInfo, add_post, build_app, hidden_fields, input_value, textarea
 
@@ -169,3 +175,70 @@ def test_sqlite_locked_past_the_busy_timeout_keeps_the_comment(
     assert_comment_kept(sent.get_data(as_text=True), STORE_FAILED_MESSAGE)
     assert client.post("/posts/locked/comments", data={**form, **FIELDS}).status_code == 303
     assert comment_count(app, post.uid) == 1
+
+
+# -- SQLite made read-only, then writable again (real gunicorn, without root's powers) --------
+
+#: Root writes through any file mode; without these capabilities it obeys them like a user.
+NOT_ROOT = ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner")
+
+
+class Reader:
+    """A browser's part over HTTP: cookies kept, the form's hidden fields sent back."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(), NoRedirect()
+        )
+
+    def fetch(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base + path, body, timeout=HANG) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
+def test_sqlite_read_only_then_writable_again_recovers_by_itself(tmp_path: Path) -> None:
+    env = site_env(tmp_path, {"COMMENTS_CAPTCHA": "fixed"})
+    (tmp_path / "instance").mkdir()
+    article = tmp_path / "post.md"
+    article.write_text("# Read-only\n\nA post.\n")
+    for command in (["db", "upgrade"], ["posts", "add", str(article), "--slug", "ro"]):
+        subprocess.run(
+            [str(BIN / "blogengine"), *command], cwd=PROJECT, env=env, check=True, timeout=120
+        )
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    server = gunicorn(env, port, log, workers=1, prefix=NOT_ROOT)
+    try:
+        wait_until_up(server, f"http://127.0.0.1:{port}/", log)
+        reader = Reader(f"http://127.0.0.1:{port}")
+        form = hidden_fields(reader.fetch("/posts/ro")[1])
+        assert reader.fetch("/posts/ro/comments", {**form, **FIELDS})[0] == 303
+        files = [tmp_path / f"blog.db{suffix}" for suffix in ("", "-wal", "-shm")]
+
+        for path in files:  # the operator makes the database read-only, and restarts
+            path.chmod(0o444)
+        stop(server)
+        server = gunicorn(env, port, log, workers=1, prefix=NOT_ROOT)
+        wait_until_up(server, f"http://127.0.0.1:{port}/", log)
+        form = hidden_fields(reader.fetch("/posts/ro")[1])
+        status, page = reader.fetch("/posts/ro/comments", {**form, **FIELDS, "body": "Second."})
+        assert status == 503
+        assert textarea(page) == "Second."
+
+        files[0].chmod(0o644)  # ... then gives the database file its mode back, and only it
+        status, page = reader.fetch("/posts/ro/comments", {**form, **FIELDS, "body": "Second."})
+        assert status == 303, page
+        assert "not writable by this process" in log.read_text()  # said which file, while it was
+    finally:
+        stop(server)
