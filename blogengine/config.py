@@ -12,6 +12,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from .safe_read import DEFAULT_MAX_BYTES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,6 +38,9 @@ class DefaultConfig:
     #: either, the reader gets the 503 page (with their comment's text) instead of a hang.
     DATABASE_CONNECT_TIMEOUT = 3
     DATABASE_STATEMENT_TIMEOUT = 5
+
+    #: Largest archive file `blogengine seed` reads, in bytes (`--max-bytes` for one run).
+    SEED_MAX_BYTES = DEFAULT_MAX_BYTES  # 8 MiB
 
     #: Posts per index page.
     POSTS_PER_PAGE = 10

@@ -43,10 +43,13 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import replace as replace_fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,6 +67,7 @@ from .comments.copies import as_new_comment
 from .extensions import db
 from .models import Post
 from .rendering import CONTROL_CHARACTERS, comment_html, paragraphs_html, plain_excerpt
+from .safe_read import DEFAULT_MAX_BYTES, ReadRefused, read_regular_file
 from .slugs import unique_slug
 from .timeutil import utcnow
 
@@ -80,6 +84,8 @@ _NUMBERED_LINE = re.compile(r"^ {0,3}\d+\.(\s|$)")
 #: unindented "3. ..." is an ordinary numbered paragraph).
 _INDENTED_NUMBER = re.compile(r"^ {1,3}\d+\.(\s|$)")
 _INDENT = "    "
+_DATE_PREFIX = re.compile(r"^(?:posted|published)(?:\s+on)?[:\s]+", re.IGNORECASE)
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%A, %B %d, %Y", "%A %d %B %Y")
 #: A file name glued to the text: the next character is neither a space nor a lowercase letter
 #: (so "Mr.Gifford" or "see chart.png below" are not images).
 _IMAGE = re.compile(
@@ -93,10 +99,13 @@ _BYLINE = re.compile(
 
 
 class SeedError(Exception):
-    """A file that cannot be imported, with the line to look at: ``PATH:LINE: message``."""
+    """A file that cannot be imported, with the line to look at: ``PATH:LINE: message``.
 
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+    ``line`` None is about the whole file (``PATH: not a regular file``).
+    """
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}" if line is not None else f"{path}: {message}")
         self.path = path
         self.line = line
         self.message = message
@@ -125,6 +134,8 @@ class ParsedArticle:
     image_name: str | None = None
     image_alt: str | None = None
     signature: str | None = None
+    #: The date the archive gives (a line of its own after the title), midnight UTC.
+    published: datetime | None = None
     comments: list[ParsedComment] = field(default_factory=list)
 
     @property
@@ -142,13 +153,18 @@ class ParsedArticle:
 # -- parsing ------------------------------------------------------------------------------
 
 
-def parse_file(path: str | Path) -> ParsedArticle:
-    """Read and parse one archive file; SeedError names the file and line of any problem."""
+def parse_file(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, follow_symlinks: bool = False
+) -> ParsedArticle:
+    """Read and parse one archive file; SeedError names the file and line of any problem.
+
+    Only a regular file is read, at most ``max_bytes`` of it (safe_read.py says why).
+    """
     name = str(path)
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SeedError(name, 1, f"cannot read file: {exc.strerror or exc}") from exc
+        data = read_regular_file(path, max_bytes=max_bytes, follow_symlinks=follow_symlinks)
+    except ReadRefused as exc:
+        raise SeedError(name, None, exc.reason) from exc
     return parse_text(name, decode(name, data))
 
 
@@ -182,7 +198,32 @@ def parse_text(path: str, text: str) -> ParsedArticle:
     body_end = header if header is not None else len(lines)
     body = _parse_body(path, lines, body_start, body_end)
     comments = _parse_comments(path, lines, header) if header is not None else []
-    return _article(path, title, subtitle if body_start == 2 else None, body, comments)
+    published, subtitle, body = _take_date(subtitle if body_start == 2 else None, body)
+    article = _article(path, title, subtitle, body, comments)
+    return replace_fields(article, published=published)
+
+
+def archive_date(line: str) -> datetime | None:
+    """A line that is only a date ("8 December 2008", "December 8, 2008", "2008-12-08",
+    optionally after "Posted on"), as midnight UTC; None for any other line."""
+    text = _DATE_PREFIX.sub("", line.strip()).strip().rstrip(".")
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _take_date(
+    subtitle: str | None, body: list[tuple[int, str]]
+) -> tuple[datetime | None, str | None, list[tuple[int, str]]]:
+    """The archive's date when the line after the title (or the body's first) is one."""
+    if subtitle is not None and (when := archive_date(subtitle)):
+        return when, None, body
+    if len(body) > 1 and (when := archive_date(body[0][1])):
+        return when, subtitle, body[1:]
+    return None, subtitle, body
 
 
 def _check_characters(path: str, text: str) -> None:
@@ -347,12 +388,15 @@ class ImportResult:
         return line
 
 
-def parse_all(paths: Sequence[str | Path]) -> list[ParsedArticle]:
-    """Parse every file before anything is written; any error means none is imported."""
+def parse_all(paths: Sequence[str | Path], **read: Any) -> list[ParsedArticle]:
+    """Parse every file before anything is written; any error means none is imported.
+
+    ``read``: parse_file's ``max_bytes`` and ``follow_symlinks``.
+    """
     articles, errors = [], []
     for path in paths:
         try:
-            articles.append(parse_file(path))
+            articles.append(parse_file(path, **read))
         except SeedError as exc:
             errors.append(exc)
     if errors:
@@ -601,7 +645,7 @@ def _fill(post: Post, article: ParsedArticle) -> None:
     post.body_html = body_html
     post.excerpt = plain_excerpt(body_html)
     post.signature = article.signature
-    post.published_at = None  # the archive has no dates
+    post.published_at = article.published
 
 
 def _commit(article: ParsedArticle, change: Callable[[], None]) -> None:
@@ -645,11 +689,38 @@ def _slug_taken(slug: str) -> bool:
 @click.command("seed")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--replace", is_flag=True, help="Re-import articles already imported.")
+@click.option(
+    "--date",
+    "default_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="YYYY-MM-DD: the publication date of archives that give none.",
+)
+@click.option(
+    "--follow-symlinks", is_flag=True, help="Read what a symbolic link points to (refused else)."
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    help="Largest file read (default: SEED_MAX_BYTES in the config).",
+)
 @with_appcontext
-def seed_command(paths: tuple[str, ...], replace: bool) -> None:
-    """Import archived articles (post and comments); each file at most once."""
+def seed_command(
+    paths: tuple[str, ...],
+    replace: bool,
+    default_date: datetime | None,
+    follow_symlinks: bool,
+    max_bytes: int | None,
+) -> None:
+    """Import archived articles (post and comments); each file at most once.
+
+    Only regular files are read: a symlink, a device or a FIFO is refused.
+    """
+    limit = max_bytes or int(current_app.config["SEED_MAX_BYTES"])
     try:
-        articles = parse_all(paths)
+        articles = parse_all(paths, max_bytes=limit, follow_symlinks=follow_symlinks)
+        if default_date is not None:
+            when = default_date.replace(tzinfo=UTC)
+            articles = [a if a.published else replace_fields(a, published=when) for a in articles]
         store = get_service().store
         refusals = []
         for article in articles:
