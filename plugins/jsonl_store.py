@@ -5,7 +5,7 @@ the standard library, and ``register(registry)`` names it. Choose it with
 ``COMMENTS_STORE = "jsonl"`` and ``COMMENTS_STORE_OPTIONS = {"jsonl": {"path": "..."}}``.
 
 The file (option ``path``, default ``comments.jsonl``; a relative path is resolved against
-the instance folder: ``BLOGENGINE_INSTANCE_PATH`` if set, else the project's ``instance/``)
+the site's instance folder, which the host passes as ``instance_path``)
 is UTF-8, one JSON object per line, never rewritten, only appended to::
 
     {"op": "add", "id": "…", "post_id": "…", "number": 1, "author": "Ada", "body": "…",
@@ -29,8 +29,10 @@ writes its deletes and a ``reset`` as one batch; after it the post is numbered f
 Several processes may share the file: writers hold an exclusive ``flock`` while they read
 the tail, number and append (so numbers in a post are never given twice); readers hold a
 shared one while they read what was appended since they last looked (size and inode tell).
-Each write is one ``write`` followed by ``fsync``. A torn last line, left by a crash in the
-middle of a write, is ignored and logged; the next writer cuts it off.
+Each write is one ``write`` followed by ``fsync``. A last line that lacks only its newline
+(an editor saved the file) is a complete record: it is read, and the next writer adds the
+newline. A torn last line, left by a crash in the middle of a write, is ignored and logged;
+the next writer moves it to ``<file>.torn-<time>`` (never deleted) and logs where.
 
 ``blogengine backup`` calls ``backup(destination)``: the file is copied under a shared lock,
 complete lines only. To restore, point ``path`` at the copy.
@@ -63,23 +65,20 @@ from blogengine.comments.contracts import (
 
 log = logging.getLogger(__name__)
 
-PROJECT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
-
-
-def instance_folder() -> Path:
-    """Where relative paths live; a backend gets no app, so the same rule as the app's."""
-    override = os.environ.get("BLOGENGINE_INSTANCE_PATH")
-    return Path(override).resolve() if override else PROJECT_INSTANCE
-
 
 class JsonlCommentStore:
-    """Comments in an append-only JSON-lines file. Options: ``path``."""
+    """Comments in an append-only JSON-lines file. Options: ``path``.
 
-    def __init__(self, *, path: str | os.PathLike[str] = "comments.jsonl") -> None:
-        resolved = Path(path).expanduser()
-        if not resolved.is_absolute():
-            resolved = instance_folder() / resolved
-        self.path = resolved
+    ``instance_path`` is given by the host (the folder a relative ``path`` is in).
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str | os.PathLike[str] = "comments.jsonl",
+        instance_path: str | os.PathLike[str] = ".",
+    ) -> None:
+        self.path = Path(instance_path, Path(path).expanduser())
         self._mutex = threading.RLock()  # one thread at a time per process; flock for the rest
         self._comments: dict[str, StoredComment] = {}
         self._by_post: dict[str, dict[str, StoredComment]] = {}
@@ -290,22 +289,60 @@ class JsonlCommentStore:
 
     @contextmanager
     def _writing(self) -> Iterator[int]:
-        """Exclusive lock, caught up with the file, torn tail cut off; OSError -> StoreError."""
+        """Exclusive lock, caught up with the file, its tail mended; OSError -> StoreError."""
         with self._mutex:
             try:
                 with self._locked(fcntl.LOCK_EX) as fd:
                     self._refresh(fd)
-                    if os.fstat(fd).st_size > self._offset:
-                        log.warning(
-                            "comment file %s: cutting off an incomplete tail at byte %d",
-                            self.path,
-                            self._offset,
-                        )
-                        os.ftruncate(fd, self._offset)
-                        os.fsync(fd)
+                    self._mend_tail(fd)
                     yield fd
             except OSError as exc:
                 raise StoreError(f"could not write comment file {self.path}: {exc}") from exc
+
+    def _mend_tail(self, fd: int) -> None:
+        """Before appending: end a complete last line, set a torn tail aside (never delete it).
+
+        A last record that lacks only its newline (an editor saved the file) is complete: it
+        gets its newline. Bytes after the last complete line (a crash mid-write, an import
+        cut short) move to ``<file>.torn-<time>`` for the owner to look at, then the file
+        ends at its last complete line.
+        """
+        size = os.fstat(fd).st_size
+        if size == self._offset:
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                os.write(fd, b"\n")  # the record itself was read already (see _refresh)
+                os.fsync(fd)
+                self._offset += 1
+            return
+        tail = os.pread(fd, size - self._offset, self._offset)
+        aside = self._set_aside(tail)
+        log.error(
+            "comment file %s: %d bytes of incomplete writing after byte %d moved to %s",
+            self.path,
+            len(tail),
+            self._offset,
+            aside,
+        )
+        os.ftruncate(fd, self._offset)
+        os.fsync(fd)
+
+    def _set_aside(self, tail: bytes) -> Path:
+        """Write ``tail`` to a new ``<file>.torn-<UTC time>[-n]`` file, fsynced."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        for attempt in range(1000):
+            suffix = f".torn-{stamp}" + (f"-{attempt}" if attempt else "")
+            target = self.path.with_name(self.path.name + suffix)
+            try:
+                out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            try:
+                os.write(out, tail)
+                os.fsync(out)
+            finally:
+                os.close(out)
+            return target
+        raise OSError(f"no free name for the torn tail of {self.path}")
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -362,7 +399,9 @@ class JsonlCommentStore:
         while consumed < len(data):
             end = data.find(b"\n", consumed)
             if end < 0:
-                break  # torn last line: a crash in the middle of a write
+                if not _complete_record(data[consumed:]):
+                    break  # torn last line: a crash in the middle of a write
+                end = len(data) - 1  # complete, only its newline missing: keep it
             raw = data[consumed : end + 1]
             consumed = end + 1
             if not raw.strip():
@@ -429,6 +468,14 @@ class JsonlCommentStore:
         self._by_print.setdefault(key, set()).add(comment.id)
         if comment.submission_key:
             self._by_key[comment.submission_key] = comment.id
+
+
+def _complete_record(raw: bytes) -> bool:
+    """A last line without its newline that is nonetheless one whole JSON object."""
+    try:
+        return isinstance(json.loads(raw), dict)
+    except ValueError:
+        return False
 
 
 def _copy_prefix(fd: int, size: int, target: Path) -> None:

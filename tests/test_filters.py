@@ -300,14 +300,13 @@ class TestBlocklist(SpamFilterContract):
         path.unlink()
         assert blocklist.check(draft("cheap pills"), ctx) is not None
 
-    def test_relative_path_is_in_the_instance_folder(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctx: FilterContext
+    def test_relative_path_is_in_the_instance_folder_the_host_gives(
+        self, tmp_path: Path, ctx: FilterContext
     ) -> None:
         (tmp_path / "inst").mkdir()
         (tmp_path / "inst" / "words.txt").write_text("forbidden\n")
-        monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "inst"))
-        blocklist = BlocklistFilter(path="words.txt")
-        assert blocklist.path == (tmp_path / "inst" / "words.txt").resolve()
+        blocklist = BlocklistFilter(path="words.txt", instance_path=tmp_path / "inst")
+        assert blocklist.path == tmp_path / "inst" / "words.txt"
         assert blocklist.check(draft("a forbidden word"), ctx) is not None
 
     def test_missing_file_stops_start_up_clearly(

@@ -254,21 +254,45 @@ def test_jsonl_sees_other_writers_changes(tmp_path: Path) -> None:
     assert one.add(new_comment()).number == 2  # a deleted comment's number is not given again
 
 
-def test_jsonl_torn_last_line_is_ignored_and_repaired(
+TORN = b'{"op": "add", "id": "torn", "post_id": "post-a", "num'
+
+
+def test_jsonl_torn_last_line_is_ignored_then_set_aside_never_deleted(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "comments.jsonl"
     store = jsonl_store_class()(path=path)
     kept = store.add(new_comment(body="kept"))
     with path.open("ab") as f:
-        f.write(b'{"op": "add", "id": "torn", "post_id": "post-a", "num')
+        f.write(TORN)
     reader = jsonl_store_class()(path=path)
     assert reader.list_for_post("post-a", None) == [kept]
     assert "incomplete" in caplog.text
     after = reader.add(new_comment(body="after the crash"))
     assert after.number == 2
     assert path.read_bytes().count(b"torn") == 0
+    [aside] = tmp_path.glob("comments.jsonl.torn-*")
+    assert aside.read_bytes() == TORN  # kept, byte for byte, for the owner to look at
+    assert str(aside) in caplog.text
     assert [c.body for c in store.list_for_post("post-a")] == ["kept", "after the crash"]
+
+
+def test_jsonl_a_last_record_without_its_newline_is_kept(tmp_path: Path) -> None:
+    """An editor that saves without a final newline must not cost a published comment."""
+    path = tmp_path / "comments.jsonl"
+    store = jsonl_store_class()(path=path)
+    first = store.add(new_comment(body="published before the edit"))
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    reader = jsonl_store_class()(path=path)
+    assert reader.list_for_post("post-a", None) == [first]
+    reader.add(new_comment(body="the next one"))
+    again = jsonl_store_class()(path=path)
+    assert [c.body for c in again.list_for_post("post-a")] == [
+        "published before the edit",
+        "the next one",
+    ]
+    assert path.read_bytes().count(b"\n") == 2
+    assert list(tmp_path.glob("comments.jsonl.torn-*")) == []
 
 
 def test_jsonl_half_written_batch_keeps_none(tmp_path: Path) -> None:
@@ -293,13 +317,24 @@ def test_jsonl_file_is_plain_lines(tmp_path: Path) -> None:
     assert ops == ["add", "status"]
 
 
-def test_jsonl_relative_path_is_in_instance_folder(
+def test_jsonl_relative_path_is_in_the_instance_folder_the_host_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "inst"))
-    store = jsonl_store_class()(path="sub/c.jsonl")
-    store.add(new_comment())
-    assert (tmp_path / "inst" / "sub" / "c.jsonl").is_file()
+    """The plugin imports only the contract: the app hands it its instance folder."""
+    from support import build_app
+
+    from blogengine.comments import get_service
+
+    app = build_app(
+        tmp_path,
+        monkeypatch,
+        PLUGINS_FOLDER=str(PROJECT_ROOT / "plugins"),
+        COMMENTS_STORE="jsonl",
+        COMMENTS_STORE_OPTIONS={"jsonl": {"path": "sub/c.jsonl"}},
+    )
+    get_service(app).store.add(new_comment())
+    assert app.instance_path == str(tmp_path / "instance")
+    assert (tmp_path / "instance" / "sub" / "c.jsonl").is_file()
 
 
 def test_jsonl_unwritable_file_is_store_error(tmp_path: Path) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app
 
 from ..spam import learned as _learned  # noqa: F401  (its tables are in the migrations)
 from .builtin import store_sql as _store_sql  # noqa: F401  (its table is in the migrations)
 from .chain import SpamChain
+from .contracts import INSTANCE_PATH_OPTION
 from .ledger import SqlNonceLedger
 from .moderation import ModerationService
 from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, BackendFacts, Registry, describe
@@ -35,9 +38,10 @@ def init_comments(app: Flask) -> None:
 
 def build_service(app: Flask, registry: Registry) -> CommentService:
     config = app.config
+    host = {INSTANCE_PATH_OPTION: Path(app.instance_path)}
     captcha_name = config["COMMENTS_CAPTCHA"]
     captcha = registry.create(
-        CAPTCHA, captcha_name, config["COMMENTS_CAPTCHA_OPTIONS"].get(captcha_name)
+        CAPTCHA, captcha_name, config["COMMENTS_CAPTCHA_OPTIONS"].get(captcha_name), host=host
     )
     # A provider's widget (turnstile...) needs the CSP opened to it: say so at start-up.
     csp_problems = getattr(captcha, "csp_problems", None)
@@ -50,13 +54,15 @@ def build_service(app: Flask, registry: Registry) -> CommentService:
     filters = [
         (
             name,
-            registry.create(SPAM_FILTERS, name, config["COMMENTS_SPAM_FILTERS_OPTIONS"].get(name)),
+            registry.create(
+                SPAM_FILTERS, name, config["COMMENTS_SPAM_FILTERS_OPTIONS"].get(name), host=host
+            ),
         )
         for name in filter_names
     ]
     store_name = config["COMMENTS_STORE"]
     store = registry.create(
-        COMMENT_STORES, store_name, config["COMMENTS_STORE_OPTIONS"].get(store_name)
+        COMMENT_STORES, store_name, config["COMMENTS_STORE_OPTIONS"].get(store_name), host=host
     )
     return CommentService(
         captcha=captcha,

@@ -12,6 +12,9 @@ Three slots:
 A store whose comments live outside the app's database may also be ``BackupCapable``.
 
 Backends are classes with keyword-only options; the registry calls ``cls(**options)``.
+A backend that keeps files declares the keyword ``instance_path`` (``INSTANCE_PATH_OPTION``):
+the host passes the site's instance folder there, to resolve relative paths against, so no
+backend works the folder out for itself.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from markupsafe import Markup
+
+#: The keyword the host fills with the site's instance folder (a ``Path``) for a backend
+#: whose constructor declares it; the owner's options never need to give it.
+INSTANCE_PATH_OPTION = "instance_path"
 
 
 class Action(enum.IntEnum):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -245,11 +246,24 @@ class Registry:
                 f"{slot} backend {name!r} ({entry.origin}) failed to load: {exc}"
             ) from exc
 
-    def create(self, slot: str, name: str, options: Mapping[str, Any] | None = None) -> Any:
-        """Build backend ``name`` with its keyword options and check it keeps the contract."""
+    def create(
+        self,
+        slot: str,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        host: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Build backend ``name`` with its keyword options and check it keeps the contract.
+
+        ``host`` holds what the host offers every backend (``instance_path``); each is
+        passed only to a backend whose constructor declares it, and the owner's options win.
+        """
         cls = self.backend_class(slot, name)
+        accepted = _keywords(cls)
+        offered = {k: v for k, v in (host or {}).items() if k in accepted}
         try:
-            backend = cls(**dict(options or {}))
+            backend = cls(**{**offered, **dict(options or {})})
         except TypeError as exc:
             raise RegistryError(f"{slot} backend {name!r}: bad options: {exc}") from exc
         except (ValueError, OSError) as exc:
@@ -258,6 +272,14 @@ class Registry:
         if not isinstance(backend, protocol):
             raise RegistryError(f"{slot} backend {name!r} does not implement {protocol.__name__}")
         return backend
+
+
+def _keywords(cls: type) -> set[str]:
+    """The keyword parameters ``cls(...)`` declares (none if it cannot be inspected)."""
+    try:
+        return set(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):
+        return set()
 
 
 class _FileRegistrar:

@@ -1,8 +1,8 @@
 """The `blocklist` filter: words, addresses and networks the owner never wants to see.
 
 The list is a plain text file the owner edits while the site runs (option ``path``, default
-``blocklist.txt``; a relative path is resolved against the instance folder: the
-``BLOGENGINE_INSTANCE_PATH`` environment variable if set, else the project's ``instance/``).
+``blocklist.txt``; a relative path is resolved against the site's instance folder, which
+the host passes as ``instance_path``).
 It is read again whenever its modification time changes. One entry per line::
 
     # a comment; blank lines are ignored
@@ -31,14 +31,6 @@ from ..contracts import Action, CommentDraft, FilterContext, Verdict
 from ..names import skeleton
 
 log = logging.getLogger(__name__)
-
-PROJECT_INSTANCE = Path(__file__).resolve().parents[3] / "instance"
-
-
-def instance_folder() -> Path:
-    """Where relative backend paths live; backends get no app, so the same rule as the app's."""
-    override = os.environ.get("BLOGENGINE_INSTANCE_PATH")
-    return Path(override).resolve() if override else PROJECT_INSTANCE
 
 
 @dataclass(frozen=True)
@@ -106,13 +98,12 @@ def _skeleton(text: str) -> str:
 
 
 class BlocklistFilter:
-    """Options: ``path`` (the list file; relative to the instance folder)."""
+    """Options: ``path`` (the list file; relative to ``instance_path``, the host's folder)."""
 
-    def __init__(self, *, path: str = "blocklist.txt") -> None:
-        resolved = Path(path).expanduser()
-        if not resolved.is_absolute():
-            resolved = instance_folder() / resolved
-        self.path = resolved
+    def __init__(
+        self, *, path: str = "blocklist.txt", instance_path: str | os.PathLike[str] = "."
+    ) -> None:
+        self.path = Path(instance_path, Path(path).expanduser())
         self._lock = threading.Lock()
         self._version: tuple[int, int] | None = None
         self._list = Blocklist()
