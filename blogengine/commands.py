@@ -317,12 +317,12 @@ def posts_list() -> None:
     counts = get_service().store.count_for_posts([p.uid for p in found])
     rows = [
         [
-            p.slug,
+            printable(p.slug),
             posts.display_status(p),
             p.sort_time.strftime("%Y-%m-%d"),
             str(counts.get(p.uid, 0)),
-            p.author or "-",
-            p.title,
+            printable(p.author) or "-",
+            printable(p.title),
         ]
         for p in found
     ]

@@ -89,6 +89,14 @@ def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
+def column_length(model: type[Model], name: str) -> int:
+    """The declared length of a String column: what every database must be able to hold."""
+    length = getattr(model.__table__.c[name].type, "length", None)
+    if not isinstance(length, int):
+        raise ValueError(f"{model.__name__}.{name} has no declared length")
+    return length
+
+
 class User(UserMixin, Model):
     """The blog's owner (and any co-owners): signs in to moderate and write."""
 

@@ -122,18 +122,23 @@ def render_post(
     return html, status, FORM_PAGE_HEADERS
 
 
-def render_comment_problem(problem: str, status: int, *, keep_text: bool = True) -> Any:
+def render_comment_problem(
+    problem: str, status: int, *, keep_text: bool = True, formdata: Any = None
+) -> Any:
     """The post being commented on, again, with ``problem`` above its form; None if no post.
 
     For the answers that refuse a comment before the view runs (a stale CSRF token, a rate
-    limit, a request too large): the form is refilled from the request as typed, unless the
-    body was never read (``keep_text=False``).
+    limit, a request too large): the form is refilled from the request as typed (or from
+    ``formdata``, the body read again), unless the body was never read (``keep_text=False``).
     """
     slug = (request.view_args or {}).get("slug")
     post = find_reader_post(slug) if slug else None
     if post is None:
         return None
-    form = CommentForm() if keep_text else CommentForm(formdata=None)
+    if formdata is not None:
+        form = CommentForm(formdata=formdata)
+    else:
+        form = CommentForm() if keep_text else CommentForm(formdata=None)
     return current_app.make_response(render_post(post, form, status=status, problem=problem))
 
 

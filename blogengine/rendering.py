@@ -21,6 +21,18 @@ LINK_REL = "nofollow ugc noopener"
 #: (the feeds) cannot carry them and PostgreSQL cannot store NUL. The comment form drops
 #: them; the seed loader refuses a file holding one.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def first_control_character(text: str) -> tuple[int, str] | None:
+    """The line (from 1) and a description of the first forbidden character, if any."""
+    match = CONTROL_CHARACTERS.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    kind = "noncharacter" if char in "\ufffe\uffff" else "control character"
+    return text.count("\n", 0, match.start()) + 1, f"{kind} U+{ord(char):04X}"
+
+
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]")
 
 COMMENT_TAGS = {"p", "br", "a"}

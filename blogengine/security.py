@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import math
 import time
+from io import BytesIO
+from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Request, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import UnicodeConverter
 from werkzeug.wrappers import Response
 
 from .extensions import limiter
@@ -32,6 +37,11 @@ COMMENT_ENDPOINT = "comments.post_comment"
 TOO_MANY_PROBLEM = (
     "Your comment was not sent yet: this address has sent {limit}, the most this site "
     "accepts. Your text is kept below. You can post again in {wait}."
+)
+TOO_MANY_PARTS_PROBLEM = (
+    "Your comment was not sent yet: the form arrived in more than {parts} parts (a browser "
+    "sends about ten), the most this site reads. Your text is kept below where it could be "
+    "read; please send it again."
 )
 TOO_LARGE_PROBLEM = (
     "Your comment was not received: what your browser sent was larger than the {kb} KB this "
@@ -55,6 +65,17 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.request_class = FormRequest
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PlainSegment
+
+
+class PlainSegment(UnicodeConverter):
+    """The default URL part (``<slug>``) without control characters: a NUL in a slug is a 404
+    before any query (PostgreSQL refuses NUL in a string: a 500 it was)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f-\\x9f]", 1)
 
 
 def _rebind_limiter(app: Flask) -> None:
@@ -121,10 +142,28 @@ def too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
     return response
 
 
-def too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
-    """413 that names the limit; the comment form comes back, though the text cannot."""
+class FormRequest(Request):
+    """Keeps a multipart body within MAX_CONTENT_LENGTH while parsing it.
 
-    kb = max(1, int(current_app.config["MAX_CONTENT_LENGTH"] or 0) // 1024)
+    Werkzeug refuses a form of more than MAX_FORM_PARTS parts with the same 413 as a body too
+    large, and what it parsed is lost: kept, the body can be read again for the reader's text.
+    """
+
+    def _load_form_data(self) -> None:  # Werkzeug's hook where request.form is parsed
+        limit = self.max_content_length
+        length = self.content_length
+        if self.mimetype == "multipart/form-data" and limit and length and length <= limit:
+            self.get_data(cache=True, parse_form_data=False)
+        super()._load_form_data()
+
+
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """413 that names the limit that was hit: the body's size, or the form's parts."""
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    length = request.content_length
+    if length is not None and (not limit or length <= limit):
+        return too_many_parts(error)
+    kb = max(1, limit // 1024)
     problem = TOO_LARGE_PROBLEM.format(kb=f"{kb:,}")
     response = None
     if request.endpoint == COMMENT_ENDPOINT:
@@ -136,6 +175,30 @@ def too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
             413,
         )
     return response
+
+
+def too_many_parts(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A form in more parts than MAX_FORM_PARTS: say so, and give back the text if readable."""
+    parts = int(current_app.config["MAX_FORM_PARTS"] or 0)
+    problem = TOO_MANY_PARTS_PROBLEM.format(parts=f"{parts:,}")
+    response = None
+    if request.endpoint == COMMENT_ENDPOINT:
+        response = render_comment_problem(problem, 413, formdata=_reread_form())
+    if response is None:
+        message = f"The form your browser sent had more than {parts:,} parts, the most read here."
+        response = _error_page("Too many parts", message, 413)
+    return response
+
+
+def _reread_form() -> MultiDict[str, str] | None:
+    """The kept multipart body parsed again without the parts limit (it is already bounded
+    by MAX_CONTENT_LENGTH); None when the body was not kept."""
+    data = request.get_data(cache=True, parse_form_data=False)
+    if not data:
+        return None
+    parser = FormDataParser(max_content_length=len(data))
+    _, form, _ = parser.parse(BytesIO(data), request.mimetype, len(data), request.mimetype_params)
+    return form
 
 
 def duration_words(seconds: int) -> str:

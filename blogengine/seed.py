@@ -65,15 +65,16 @@ from .comments.contracts import (
 )
 from .comments.copies import as_new_comment
 from .extensions import db
-from .models import Post
-from .rendering import CONTROL_CHARACTERS, comment_html, paragraphs_html, plain_excerpt
+from .models import Post, column_length
+from .rendering import comment_html, first_control_character, paragraphs_html, plain_excerpt
 from .safe_read import DEFAULT_MAX_BYTES, ReadRefused, read_regular_file
 from .slugs import unique_slug
 from .timeutil import utcnow
 
-#: Column sizes in models.Post and the comment table, checked before writing (PostgreSQL
-#: rejects longer values, SQLite would silently keep them).
-TITLE_MAX = 500
+#: Column sizes, checked before writing (PostgreSQL rejects longer values with raw SQL in the
+#: error, SQLite would silently keep them): the post's from models.Post, the comment table's.
+TITLE_MAX = column_length(Post, "title")
+SUBTITLE_MAX = column_length(Post, "subtitle")
 AUTHOR_MAX = 200
 
 _COMMENTS_HEADER = re.compile(r"^\s*(\d+)\s+comments?\s+on\s+[“\"](.*?)[”\"]?\s*$", re.IGNORECASE)
@@ -193,6 +194,7 @@ def parse_text(path: str, text: str) -> ParsedArticle:
         raise SeedError(path, 1, "no title: the first line is blank")
     _check_length(path, 1, "title", title, TITLE_MAX)
     subtitle = lines[1].strip() if len(lines) > 1 else ""
+    _check_length(path, 2, "subtitle", subtitle, SUBTITLE_MAX)
     body_start = 2 if subtitle and not _COMMENTS_HEADER.match(lines[1]) else 1
     header = _find_comments_header(lines, body_start)
     body_end = header if header is not None else len(lines)
@@ -228,13 +230,9 @@ def _take_date(
 
 def _check_characters(path: str, text: str) -> None:
     """Refuse the first forbidden character (see ``CONTROL_CHARACTERS``), naming its line."""
-    match = CONTROL_CHARACTERS.search(text)
-    if match is None:
-        return
-    char = match.group()
-    kind = "noncharacter" if char in "\ufffe\uffff" else "control character"
-    line = text.count("\n", 0, match.start()) + 1
-    raise SeedError(path, line, f"{kind} U+{ord(char):04X} in the text")
+    found = first_control_character(text)
+    if found is not None:
+        raise SeedError(path, found[0], f"{found[1]} in the text")
 
 
 def _find_comments_header(lines: list[str], start: int) -> int | None:

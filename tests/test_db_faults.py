@@ -156,6 +156,16 @@ def test_database_frozen_answers_503_with_the_text_and_recovers(
     assert comment_count(pg_app, post.uid) == 1
 
 
+@needs_cluster
+def test_a_nul_in_a_slug_is_a_404_on_postgresql(pg_app: Flask) -> None:
+    """PostgreSQL refuses NUL in a string literal: the query must never be made."""
+    add_post(pg_app, "A post", "a-post")
+    client = pg_app.test_client()
+    for path in ("/posts/a%00b", "/posts/a-post%00/comments.atom", "/posts/a%1bb"):
+        assert client.get(path).status_code == 404
+    assert client.get("/posts/a-post").status_code == 200
+
+
 def test_sqlite_locked_past_the_busy_timeout_keeps_the_comment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

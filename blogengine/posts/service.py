@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from ..comments.contracts import CommentStore, Status
 from ..extensions import db
 from ..models import Post, PostSlug, PostStatus
+from ..postcheck import post_problems
 from ..rendering import markdown_html, paragraphs_html, plain_excerpt
 from ..slugs import SLUG_MAX, unique_slug
 from ..timeutil import utcnow
@@ -159,6 +160,7 @@ def create(
     data: PostInput, publish: Publish = Publish.DRAFT, *, now: datetime | None = None
 ) -> Post:
     """A new post from what the owner wrote; a draft unless ``publish`` says otherwise."""
+    _check_fields(data)
     title = _title(data.title)
     body = data.body or ""
     slug = _checked_slug(data.slug, None) if data.slug else unique_slug(title, _slug_taken)
@@ -183,6 +185,7 @@ def update(
     post: Post, data: PostInput, publish: Publish = Publish.KEEP, *, now: datetime | None = None
 ) -> Post:
     """Change what ``data`` gives; a new slug keeps the old one as a redirect."""
+    _check_fields(data)
     if data.title is not None:
         post.title = _title(data.title)
     if data.slug is not None and data.slug != post.slug:
@@ -264,6 +267,14 @@ def delete_for_good(post: Post, store: CommentStore, *, confirmed_comments: int 
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _check_fields(data: PostInput) -> None:
+    """No control characters, nothing longer than its column (postcheck.py says why)."""
+    fields = {"title": data.title, "slug": data.slug, "author": data.author, "body": data.body}
+    problems = post_problems({**fields, "excerpt": data.excerpt})
+    if problems:
+        raise PostError("; ".join(problems))
+
+
 def _title(title: str | None) -> str:
     title = (title or "").strip()
     if not title:
