@@ -10,6 +10,7 @@ Command-line flags (`--bind`, `--workers`) override what is set here.
 """
 
 import os
+from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -23,7 +24,7 @@ accesslog = "-"
 errorlog = "-"
 
 
-def when_ready(server):  # type: ignore[no-untyped-def]
+def when_ready(server: Any) -> None:
     """Say once, as the site starts serving, what its configuration leaves open."""
     from blogengine import create_app
     from blogengine.serving import serve_warnings

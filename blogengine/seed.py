@@ -200,8 +200,8 @@ def parse_text(path: str, text: str) -> ParsedArticle:
     body_end = header if header is not None else len(lines)
     body = _parse_body(path, lines, body_start, body_end)
     comments = _parse_comments(path, lines, header) if header is not None else []
-    published, subtitle, body = _take_date(subtitle if body_start == 2 else None, body)
-    article = _article(path, title, subtitle, body, comments)
+    published, kept_subtitle, body = _take_date(subtitle if body_start == 2 else None, body)
+    article = _article(path, title, kept_subtitle, body, comments)
     return replace_fields(article, published=published)
 
 

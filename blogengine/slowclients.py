@@ -15,12 +15,15 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, render_template
 from werkzeug.exceptions import RequestTimeout
 
 from .watchdog import SocketWatchdog
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 TOO_SLOW_MESSAGE = (
     "What your browser sent did not arrive within {seconds} seconds, so it could not be read "
@@ -33,25 +36,25 @@ _watchdog = SocketWatchdog(how=socket.SHUT_RD, what="request body")
 class BodyDeadline:
     """WSGI middleware: arm the watchdog while a request with a body is handled."""
 
-    def __init__(self, app: Any, seconds: float) -> None:
+    def __init__(self, app: WSGIApplication, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         sock = environ.get("gunicorn.socket")
         if sock is None or not self.seconds or not _has_body(environ):
-            return self.app(environ, start_response)  # type: ignore[no-any-return]
+            return self.app(environ, start_response)
         environ["wsgi.input"] = DeadlineInput(
             environ["wsgi.input"], time.monotonic() + self.seconds
         )
         token = _watchdog.arm(sock, self.seconds)
         try:
-            return self.app(environ, start_response)  # type: ignore[no-any-return]
+            return self.app(environ, start_response)
         finally:
             _watchdog.disarm(token)
 
 
-def _has_body(environ: dict[str, Any]) -> bool:
+def _has_body(environ: WSGIEnvironment) -> bool:
     length = environ.get("CONTENT_LENGTH") or "0"
     chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower()
     return chunked or (length.isdigit() and int(length) > 0)
@@ -93,5 +96,5 @@ def body_too_slow(_error: RequestTimeout) -> Any:
 
 def init_app(app: Flask) -> None:
     seconds = float(app.config["REQUEST_BODY_TIMEOUT"] or 0)
-    app.wsgi_app = BodyDeadline(app.wsgi_app, seconds)  # type: ignore[method-assign]
+    app.wsgi_app = BodyDeadline(app.wsgi_app, seconds)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
     app.register_error_handler(RequestTimeout, body_too_slow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -14,6 +15,8 @@ from .ledger import SqlNonceLedger
 from .moderation import ModerationService
 from .registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS, BackendFacts, Registry, describe
 from .service import CommentService
+
+log = logging.getLogger(__name__)
 
 REGISTRY_KEY = "blogengine.registry"
 #: CAPTCHAs that keep no bot out, with why; chosen on purpose they are fine, by mistake not
