@@ -113,9 +113,22 @@ def rate_limit_key() -> str:
     return get_remote_address()
 
 
-#: Decorates the comment view: POSTs only, per address; GETs never count.
+def comment_was_stored(response: Response) -> bool:
+    """The limit counts comments posted: the view answers 303 only once one is stored.
+
+    A refused attempt (a wrong CAPTCHA answer, a missing name, a store that is down) is not
+    a comment sent: five wrong answers then a right one is one comment, not a 429.
+    """
+    return response.status_code == 303
+
+
+#: Decorates the comment view: POSTs only, per address; GETs and refused attempts never count.
 limit_comments = limiter.limit(
-    comment_rate_limit, key_func=rate_limit_key, methods=["POST"], scope="comments"
+    comment_rate_limit,
+    key_func=rate_limit_key,
+    methods=["POST"],
+    scope="comments",
+    deduct_when=comment_was_stored,
 )
 
 

@@ -202,3 +202,18 @@ def test_redis_storage_counts_across_workers(tmp_path, monkeypatch) -> None:
         for key in client.scan_iter(match=f"*{prefix}*"):
             client.delete(key)
         client.close()
+
+
+@pytest.mark.parametrize("app_config", [limited("5 per minute")])
+def test_refused_attempts_are_not_counted_as_comments_sent(app, post, poster) -> None:
+    for _ in range(5):  # five wrong CAPTCHA answers: nothing is stored, nothing is "sent"
+        wrong = post_from(poster, post.slug, "10.0.0.1", captcha_answer="robot")
+        assert wrong.status_code == 422
+    for _ in range(5):
+        assert post_from(poster, post.slug, "10.0.0.1").status_code == 303
+    refused = post_from(poster, post.slug, "10.0.0.1", **TYPED)
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    assert "this address has sent 5 comments in 1 minute" in page
+    assert len(stored_addresses(app, post.uid)) == 5  # exactly what the page says
+    assert_text_kept(page)
