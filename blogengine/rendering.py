@@ -14,6 +14,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import escape
 
+from .highlight import highlight, keep_class
+
 LINK_REL = "nofollow ugc noopener"
 
 #: Characters stored text never holds: C0 controls but tab and line feed (so a lone CR too),
@@ -33,17 +35,27 @@ def first_control_character(text: str) -> tuple[int, str] | None:
     return text.count("\n", 0, match.start()) + 1, f"{kind} U+{ord(char):04X}"
 
 
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]")
 
 COMMENT_TAGS = {"p", "br", "a"}
 POST_TAGS = {
     "p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
     "h2", "h3", "h4", "hr", "img", "figure", "figcaption", "del", "sup", "sub",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "table", "thead", "tbody", "tr", "th", "td", "span",
 }  # fmt: skip
-POST_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+#: ``class`` only as highlight.keep_class allows: a fence's language, Pygments' tokens.
+POST_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "code": {"class"},
+    "span": {"class"},
+}
 
-_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+_markdown = MarkdownIt(
+    "commonmark", {"html": True, "linkify": False, "highlight": highlight}
+).enable("table")
 _markdown.enable("strikethrough")
 
 
@@ -79,13 +91,18 @@ def _linkify(line: str) -> str:
 
 
 def markdown_html(source: str) -> str:
-    """The owner's Markdown, sanitised (the owner's account may be the one stolen)."""
+    """The owner's Markdown, sanitised (the owner's account may be the one stolen).
+
+    The owner's links are the owner's: no ``nofollow ugc`` (that is for readers' links).
+    Fenced code is highlighted (highlight.py).
+    """
     return nh3.clean(
         _markdown.render(source),
         tags=POST_TAGS,
         attributes=POST_ATTRIBUTES,
+        attribute_filter=keep_class,
         url_schemes={"http", "https", "mailto"},
-        link_rel=LINK_REL,
+        link_rel=None,
     )
 
 
@@ -176,10 +193,15 @@ def paragraphs_html(paragraphs: list[str]) -> str:
 
 
 def plain_excerpt(html: str, limit: int = 280) -> str:
-    """The first ``limit`` characters of an HTML body as plain text, cut at a word."""
-    # A space after each block, so paragraphs do not run together once the tags are gone.
+    """The first paragraph of an HTML body as plain text, cut at a word after ``limit``.
+
+    Headings, code and lists are not the post's opening words: a body without a paragraph
+    gives its text with those blocks kept apart by spaces.
+    """
+    first = _FIRST_PARAGRAPH.search(html)
+    # A space after each block, so blocks do not run together once the tags are gone.
     spaced = re.sub(r"(</(?:p|h[1-6]|li|blockquote|pre)>|<br\s*/?>)", r"\1 ", html)
-    text = htmllib.unescape(nh3.clean(spaced, tags=set()))
+    text = htmllib.unescape(nh3.clean(first.group(1) if first else spaced, tags=set()))
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= limit:
         return text
