@@ -65,9 +65,13 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "postgresql":
+        # connect_args replace the URL's own ``options`` (a search_path, say): keep both.
+        given = url.query.get("options") or ()
+        server = [*([given] if isinstance(given, str) else given)]
+        server.append(f"-c statement_timeout={_millis(config['DATABASE_STATEMENT_TIMEOUT'])}")
         connect_args = {
             "connect_timeout": max(1, round(float(config["DATABASE_CONNECT_TIMEOUT"]))),
-            "options": f"-c statement_timeout={_millis(config['DATABASE_STATEMENT_TIMEOUT'])}",
+            "options": " ".join(server),
             **(options.get("connect_args") or {}),
         }
         options["connect_args"] = connect_args

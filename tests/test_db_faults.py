@@ -28,7 +28,7 @@ from support import PostInfo, add_post, build_app, hidden_fields, input_value, t
 
 from blogengine.comments import get_service
 from blogengine.comments.service import STORE_FAILED_MESSAGE
-from blogengine.dbfaults import DATABASE_DOWN_PROBLEM
+from blogengine.dbfaults import DATABASE_DOWN_PROBLEM, engine_options
 from blogengine.extensions import db
 
 #: A request that has not answered by then is a hang (the timeouts under test are 1 s).
@@ -252,3 +252,20 @@ def test_sqlite_read_only_then_writable_again_recovers_by_itself(tmp_path: Path)
         assert "not writable by this process" in log.read_text()  # said which file, while it was
     finally:
         stop(server)
+
+
+def test_the_timeouts_keep_the_urls_own_server_options() -> None:
+    """connect_args replace the URL's ``options``: a search_path in the URL must survive."""
+    config = {
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/d?options=-csearch_path%3Dmine",
+        "DATABASE_CONNECT_TIMEOUT": 2,
+        "DATABASE_STATEMENT_TIMEOUT": 1.5,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 3},
+    }
+    assert engine_options(config) == {
+        "pool_size": 3,
+        "connect_args": {
+            "connect_timeout": 2,
+            "options": "-csearch_path=mine -c statement_timeout=1500",
+        },
+    }
