@@ -46,7 +46,12 @@ def test_hostile_subjects_and_bodies_add_no_header(subject: str, body: str) -> N
     assert set(parsed.keys()) == EXPECTED
     assert parsed["To"] == "reader@example.org"
     subject_back = str(parsed["Subject"])
-    assert subject_back == row.subject  # what we wrote, on one line
+    # What we wrote, on one line, word for word. Only the spaces may move: Python's email
+    # package folds a long non-ASCII subject into RFC 2047 encoded words, and the whitespace
+    # between words is not always given back where it was (found by Hypothesis: U+0800 x n
+    # then "\x80 \x80").
+    assert "\n" not in subject_back and "\r" not in subject_back
+    assert "".join(subject_back.split()) == "".join(row.subject.split())
     assert len(row.subject) <= LONGEST_SUBJECT
 
 
