@@ -53,6 +53,9 @@ def test_every_desk_page_and_action_needs_the_owner(app: Flask, client: FlaskCli
     urls = desk_urls(app)
     assert len(urls) >= 12, urls  # the walk found the desk
     assert ("POST", "/admin/comments") in urls and ("GET", "/admin/settings") in urls
+    assert ("GET", "/admin/outbox") in urls and ("POST", "/admin/outbox/retry") in urls
+    assert ("POST", "/admin/settings/moderation-feed/new") in urls
+    assert ("POST", "/admin/settings/moderation-feed/off") in urls
     token = hidden_fields(text(client.get("/admin/login")))["csrf_token"]
     for method, url in urls:
         data = (
@@ -69,7 +72,13 @@ def test_every_desk_page_and_action_needs_the_owner(app: Flask, client: FlaskCli
 
 def test_every_desk_page_opens_for_the_owner(app: Flask, client: FlaskClient, owner: None) -> None:
     sign_in(client)
-    for url in ["/admin/comments", "/admin/posts", "/admin/posts/new", "/admin/settings"]:
+    for url in [
+        "/admin/comments",
+        "/admin/posts",
+        "/admin/posts/new",
+        "/admin/outbox",
+        "/admin/settings",
+    ]:
         assert client.get(url).status_code == 200, url
     assert client.get("/admin/").headers["Location"] == "/admin/comments"
 

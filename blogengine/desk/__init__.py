@@ -1,7 +1,8 @@
-"""The owner's desk under /admin/: sign-in, posts, the moderation queue, the settings.
+"""The owner's desk under /admin/: sign-in, posts, the moderation queue, the outbox,
+the settings (with the private moderation feed).
 
 Its views call the same services as the CLI (``owner``, ``posts.service``,
-``comments.moderation``, ``comments.registry``), never click commands. Every page requires
+``comments.moderation``, ``comments.registry``, ``mail``), never click commands. Every page requires
 the signed-in owner (``blueprint.require_owner``).
 """
 
@@ -9,9 +10,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import comments, posts, settings, signin, views
+from . import comments, feed, outbox, posts, settings, signin, views
 
-__all__ = ["bp", "comments", "init_app", "posts", "settings", "signin", "views"]
+__all__ = [
+    "bp",
+    "comments",
+    "feed",
+    "init_app",
+    "outbox",
+    "posts",
+    "settings",
+    "signin",
+    "views",
+]
 from .blueprint import bp
 
 

@@ -17,6 +17,7 @@ from ..models import Post, PostStatus
 from ..posts import service as posts
 from .blueprint import bp
 from .forms import ActionForm, ConfirmDeleteForm, PostForm
+from .paging import tab_and_page
 
 #: The list's tabs: (value of ?show=, label).
 SHOWS = (
@@ -43,10 +44,7 @@ SAVED = {
 
 @bp.get("/posts")
 def posts_list() -> ResponseReturnValue:
-    show = request.args.get("show", "all")
-    page = request.args.get("page", 1, type=int) or 1
-    if show not in dict(SHOWS) or not 1 <= page <= 100_000:
-        abort(404)
+    show, page = tab_and_page("show", dict(SHOWS), "all")
     per_page = int(current_app.config["DESK_PER_PAGE"])
     found = posts.listing(show, (page - 1) * per_page, per_page + 1)
     shown = found[:per_page]

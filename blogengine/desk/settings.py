@@ -1,7 +1,8 @@
 """The settings page: which CAPTCHA, spam chain and store run, from where, with what options.
 
 The same facts as `blogengine plugins` (``comments.backend_facts``), read-only: settings are
-changed in instance/config.py or BLOGENGINE_* variables, and the page says so.
+changed in instance/config.py or BLOGENGINE_* variables, and the page says so. It also holds
+the private moderation feed's switch (``desk.feed``): its state and a new secret address.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from flask.typing import ResponseReturnValue
 
 from ..comments import backend_facts
 from ..comments.registry import CAPTCHA, COMMENT_STORES, SPAM_FILTERS
+from ..mail import get_mail
 from .blueprint import bp
+from .forms import ActionForm
 
 SECTIONS = (
     (CAPTCHA, "CAPTCHA", "COMMENTS_CAPTCHA"),
@@ -25,6 +28,11 @@ SECTIONS = (
 
 @bp.get("/settings")
 def settings() -> ResponseReturnValue:
+    return settings_page()
+
+
+def settings_page(new_feed_url: str | None = None) -> str:
+    """The page; ``new_feed_url`` is the moderation feed's new address, shown this once."""
     facts = backend_facts()
     active = {slot: [f for f in facts if f.slot == slot and f.active] for slot, _, _ in SECTIONS}
     active[SPAM_FILTERS].sort(key=lambda f: f.position or 0)
@@ -41,6 +49,9 @@ def settings() -> ResponseReturnValue:
         filter_timeout=config["COMMENTS_FILTER_TIMEOUT"],
         plugins_folder=config["PLUGINS_FOLDER"],
         option_text=option_text,
+        feed_on=get_mail().feed_token.is_on(),
+        new_feed_url=new_feed_url,
+        form=ActionForm(),
     )
 
 

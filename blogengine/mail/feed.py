@@ -42,6 +42,12 @@ class ModerationFeedToken:
             )
             return bool(result.rowcount)
 
+    def is_on(self) -> bool:
+        """Whether a feed address exists at all (the address itself cannot be read back)."""
+        with Session(db.engine) as session:
+            found = session.scalar(select(SiteSecret.name).where(SiteSecret.name == FEED_SECRET))
+        return found is not None
+
     def matches(self, token: str) -> bool:
         """Whether ``token`` is the current one (compared in constant time)."""
         with Session(db.engine) as session:

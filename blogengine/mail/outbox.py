@@ -269,9 +269,11 @@ class Outbox:
         return message
 
     # -- the owner's view ---------------------------------------------------------------
-    def recent(self, state: MailState | None = None, limit: int = 50) -> list[OutboxMessage]:
-        """Messages newest first (only ``state`` when given)."""
-        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    def recent(
+        self, state: MailState | None = None, limit: int = 50, offset: int = 0
+    ) -> list[OutboxMessage]:
+        """Messages newest first (only ``state`` when given), skipping the first ``offset``."""
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)
         if state is not None:
             query = query.where(OutboxMessage.state == state.value)
         with Session(db.engine, expire_on_commit=False) as session:
