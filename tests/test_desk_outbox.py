@@ -18,6 +18,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 from mail_support import Inbox, free_port, mail_config, smtp_server
+from sqlalchemy import text as sql_text
 from support import build_app
 from test_queries import statements_for
 
@@ -151,6 +152,17 @@ def test_the_header_badge_counts_failed_messages_on_every_desk_page(
     for url in ["/admin/comments", "/admin/outbox", "/admin/settings"]:
         badge = re.search(r'id="badge-failed">(\d+)<', text(owner_client.get(url)))
         assert badge is not None and badge.group(1) == "2", url
+
+
+def test_a_broken_outbox_leaves_the_badge_out_not_the_desk(
+    app: Flask, owner_client: FlaskClient
+) -> None:
+    failed_message(app)
+    with app.app_context():
+        db.session.execute(sql_text("DROP TABLE outbox"))
+        db.session.commit()
+    page = owner_client.get("/admin/comments")
+    assert page.status_code == 200 and 'id="badge-failed"' not in text(page)
 
 
 def test_the_page_says_plainly_when_mail_is_off(
