@@ -154,6 +154,18 @@ def test_the_header_badge_counts_failed_messages_on_every_desk_page(
         assert badge is not None and badge.group(1) == "2", url
 
 
+def test_mail_waiting_long_past_its_time_asks_whether_the_worker_runs(
+    app: Flask, owner_client: FlaskClient
+) -> None:
+    queue(app, "Due in an hour")
+    assert 'id="mail-stalled"' not in text(owner_client.get("/admin/outbox"))
+    mail = Mail(to="zoe@example.org", subject="Due an hour ago", body="", kind="reply")
+    with app.app_context():
+        get_mail().outbox.enqueue(mail, now=utcnow() - timedelta(hours=1))
+    page = text(owner_client.get("/admin/outbox"))
+    assert 'id="mail-stalled"' in page and "is the outbox worker running?" in page
+
+
 def test_a_broken_outbox_leaves_the_badge_out_not_the_desk(
     app: Flask, owner_client: FlaskClient
 ) -> None:

@@ -6,12 +6,15 @@ It reads and changes the outbox only through ``mail.Outbox`` (``recent``, ``coun
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..mail import get_mail
 from ..mail.errors import in_words
 from ..mail.models import MailState
+from ..timeutil import utcnow
 from .blueprint import bp
 from .forms import ActionForm
 from .paging import tab_and_page
@@ -24,6 +27,8 @@ TABS: tuple[tuple[str, str], ...] = (
     (MailState.SENDING.value, "Sending"),
     (MailState.SENT.value, "Sent"),
 )
+#: A queued message due longer ago than this says the worker is not running.
+STALLED_AFTER = timedelta(minutes=10)
 #: What each kind of message is, for the owner (``Mail.kind``).
 KINDS = {
     "owner": "To you: a comment",
@@ -40,6 +45,7 @@ def outbox() -> ResponseReturnValue:
     state = None if tab == "all" else MailState(tab)
     found = mail.outbox.recent(state, limit=per_page + 1, offset=(page - 1) * per_page)
     counts = mail.outbox.counts()
+    waiting_since = mail.outbox.waiting_since()
     return render_template(
         "desk/outbox.html",
         tabs=TABS,
@@ -49,6 +55,11 @@ def outbox() -> ResponseReturnValue:
         page=page,
         has_next=len(found) > per_page,
         settings=mail.settings,
+        stalled_since=(
+            waiting_since
+            if waiting_since is not None and waiting_since < utcnow() - STALLED_AFTER
+            else None
+        ),
         kinds=KINDS,
         in_words=in_words,
         form=ActionForm(),

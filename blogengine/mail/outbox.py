@@ -289,6 +289,18 @@ class Outbox:
             counts.update({MailState(state): n for state, n in rows})
         return counts
 
+    def waiting_since(self) -> datetime | None:
+        """When the longest-waiting queued message fell due (None when nothing is queued).
+
+        Long past means no worker is sending: nothing fails then, mail just waits.
+        """
+        with Session(db.engine) as session:
+            return session.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(
+                    OutboxMessage.state == MailState.QUEUED.value
+                )
+            )
+
     def retry(self, ids: Sequence[int], now: datetime | None = None) -> list[int]:
         """Queue failed messages again with fresh attempts; returns the ids that were failed."""
         now = now or utcnow()
