@@ -9,6 +9,7 @@ from ..comments import get_moderation
 from ..comments.contracts import Status, StoredComment
 from ..comments.moderation import DECISIONS_FOR, Decision, UnknownComments
 from ..posts import service as posts
+from ..rendering import CONTROL_CHARACTERS
 from .blueprint import bp
 from .forms import ActionForm
 
@@ -30,7 +31,8 @@ def comments() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     if status is None or not 1 <= page <= 100_000:
         abort(404)
-    query = (request.args.get("q") or "")[:MAX_QUERY]
+    # No control characters: no one types them, and PostgreSQL refuses a NUL in a query.
+    query = CONTROL_CHARACTERS.sub("", request.args.get("q") or "")[:MAX_QUERY]
     per_page = int(current_app.config["DESK_PER_PAGE"])
     found = get_moderation().queue(status, query, page, per_page)
     return render_template(
