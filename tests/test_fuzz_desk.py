@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import add_comment, app_in_postgres_schema, build_app, make_post
+from support import add_comment, app_in_postgres_schema, build_app, hidden_fields, make_post
 
 from blogengine.comments.contracts import Status
 from blogengine.extensions import db
@@ -86,3 +86,24 @@ def test_a_search_with_wildcards_finds_only_what_it_says(owner_client: FlaskClie
     assert "Findable 100% _text_" in page
     page = owner_client.get("/admin/comments?q=%25%25%25x").get_data(as_text=True)
     assert "No pending comment matches" in page
+
+
+@FUZZ
+@given(
+    title=st.text(max_size=120),
+    body=st.text(max_size=400),
+    slug=st.text(max_size=30),
+    when=st.text(max_size=20),
+    action=st.sampled_from(["preview", "draft", "publish", "schedule", "nonsense"]),
+)
+def test_any_post_form_is_saved_or_refused_with_its_text(
+    owner_client: FlaskClient, title: str, body: str, slug: str, when: str, action: str
+) -> None:
+    page = owner_client.get("/admin/posts/new").get_data(as_text=True)
+    token = hidden_fields(page)["csrf_token"]
+    form = {"csrf_token": token, "title": title, "body": body, "slug": slug}
+    form |= {"published_at": when, "action": action}
+    answer = owner_client.post("/admin/posts/new", data=form)
+    assert answer.status_code in (200, 303, 422), answer.status_code
+    if answer.status_code == 303:
+        assert owner_client.get(answer.headers["Location"]).status_code == 200

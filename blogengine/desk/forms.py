@@ -13,9 +13,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..comments.forms import without_controls
+
+#: Text fields lose control characters, as the comment form's do (PostgreSQL refuses NUL).
+CLEAN = [without_controls]
+
 
 class LoginForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)], filters=CLEAN)
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
 
 
@@ -26,11 +31,11 @@ class ActionForm(FlaskForm):
 class PostForm(FlaskForm):
     """Writing a post. Which button was pressed (``action``) says what saving does."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
-    slug = StringField("Slug (the address)", validators=[Optional(), Length(max=80)])
-    body = TextAreaField("Text (Markdown)", validators=[Length(max=200_000)])
-    excerpt = TextAreaField("Excerpt", validators=[Optional(), Length(max=2000)])
-    author = StringField("Author", validators=[Optional(), Length(max=200)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)], filters=CLEAN)
+    slug = StringField("Slug (the address)", validators=[Optional(), Length(max=80)], filters=CLEAN)
+    body = TextAreaField("Text (Markdown)", validators=[Length(max=200_000)], filters=CLEAN)
+    excerpt = TextAreaField("Excerpt", validators=[Optional(), Length(max=2000)], filters=CLEAN)
+    author = StringField("Author", validators=[Optional(), Length(max=200)], filters=CLEAN)
     published_at = DateTimeLocalField(
         "Date (UTC)", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )
