@@ -32,3 +32,14 @@ COMMENTS_STORE = "sql"
 # COMMENTS_STORE = "jsonl"
 # COMMENTS_STORE_OPTIONS = {"jsonl": {"path": "comments.jsonl"}}
 COMMENTS_MODERATE_ALL = False
+
+# Email (off while MAIL_SERVER is unset): the owner told of new comments, readers of replies.
+# `make run` starts the worker that sends it (`blogengine outbox run`); see README, "Being told".
+# SITE_URL = "https://blog.example.org"  # links in emails sent from the worker and the CLI
+# MAIL_SERVER = "smtp.example.org"
+# MAIL_PORT = 587
+# MAIL_USE_TLS = True
+# MAIL_USERNAME = "blog@example.org"
+# MAIL_PASSWORD = "..."
+# MAIL_DEFAULT_SENDER = "My blog <blog@example.org>"
+# MAIL_OWNER_ADDRESS = "me@example.org"
