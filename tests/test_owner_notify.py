@@ -51,6 +51,7 @@ def test_a_held_comment_is_announced_with_how_to_publish_it(
     assert "It is held for moderation" in text
     assert "Please hold me." in text
     assert "blogengine comments approve " in text
+    assert "http://blog.test/admin/comments?status=pending" in text
     assert "grace@example.org" in text  # the owner sees the address; readers never do
     assert "http://blog.test/posts/a-post" in text
 

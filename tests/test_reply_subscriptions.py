@@ -216,3 +216,27 @@ def test_spam_never_sends_a_confirmation(
     poster.post(post.slug, email=READER, notify_replies="y", homepage_url="http://bot")
     deliver(app)
     assert inbox.to(READER) == []
+
+
+def test_a_subscription_after_an_unsubscribed_one_gets_its_own_confirmation(
+    app: Flask, client: FlaskClient, post: PostInfo, poster: CommentPoster, inbox: Inbox
+) -> None:
+    """SQLite gives the highest deleted id again: the new subscription is still confirmed."""
+    ada = subscribe(app, post, poster)
+    deliver(app)
+    with app.app_context():
+        first = db.session.scalars(select(ReplySubscription)).one()
+        token = get_mail().subscriptions.unsubscribe_token(first)
+    app.test_client().post(f"/replies/unsubscribe/{token}")
+
+    response = poster.post(
+        post.slug, author="Bea", body="Another view.", email="bea@example.org", notify_replies="y"
+    )
+    assert response.status_code == 303
+    deliver(app)
+    (confirmation,) = inbox.to("bea@example.org")
+    with app.app_context():
+        second = db.session.scalars(select(ReplySubscription)).one()
+    assert second.id == first.id  # the reused id the outbox key must not be fooled by
+    assert second.comment_id != ada.id
+    assert "/replies/confirm/" in body_of(confirmation)

@@ -20,6 +20,7 @@ from ..comments.service import CommentEvent
 from ..extensions import db
 from ..models import Post
 from .links import external_url
+from .models import ReplySubscription
 from .outbox import Mail, Outbox
 from .settings import MailSettings
 from .subscriptions import ReplySubscriptions
@@ -28,6 +29,15 @@ log = logging.getLogger(__name__)
 
 #: RFC 3834: tells autoresponders not to answer.
 AUTOMATIC = {"Auto-Submitted": "auto-generated"}
+
+
+def subscription_key(subscription: ReplySubscription) -> str:
+    """One subscription's name in outbox keys: its id and creation time.
+
+    SQLite gives a deleted (unsubscribed) highest id again; the time tells the new
+    subscription from the old one, whose messages are still in the outbox.
+    """
+    return f"{subscription.id}@{subscription.created_at.timestamp():.6f}"
 
 
 class CommentNotifier:
@@ -79,6 +89,7 @@ class CommentNotifier:
             held=held,
             reasons="; ".join(f"{v.source}: {v.reason}" for v in comment.verdicts),
             post_url=external_url("blog.post", slug=post.slug),
+            desk_url=external_url("desk.comments", status=comment.status.value),
             comment_url=external_url(
                 "blog.post", slug=post.slug, _anchor=f"comment-{comment.number}"
             ),
@@ -93,7 +104,7 @@ class CommentNotifier:
         token = self.subscriptions.confirm_token(subscription)
         self._queue(
             "confirm",
-            f"confirm:{subscription.id}",
+            f"confirm:{subscription_key(subscription)}",
             subscription.email,
             f"Please confirm: email me replies on “{post.title}”",
             "mail/confirm.txt",
@@ -111,7 +122,7 @@ class CommentNotifier:
             unsubscribe_url = external_url("mail.unsubscribe", token=token)
             self._queue(
                 "reply",
-                f"reply:{reply.id}:{subscription.id}",
+                f"reply:{reply.id}:{subscription_key(subscription)}",
                 subscription.email,
                 f"{reply.author} replied to your comment on “{post.title}”",
                 "mail/reply.txt",
