@@ -84,6 +84,67 @@ def test_a_good_comment_is_published(app: Flask, post: PostInfo, poster: Any) ->
     assert comment.verdicts == ()
 
 
+SEED_ARCHIVE = Path(__file__).resolve().parents[1] / "seeds"
+#: Ordinary blog comments citing a source: a link inside prose is what readers do.
+GOOD_WITH_LINKS = [
+    "Good piece. The 2003 offer is documented in more detail here: https://www.washingtonpost"
+    ".com/wp-dyn/content/article/2007/02/13/AR2007021301609.html - worth reading alongside this.",
+    "I think you're overstating the case. The SOFA text is online (https://www.state.gov/"
+    "documents/organization/122074.pdf), and article 22 says nothing about the MEK.",
+    "I disagree. The numbers in the linked report (www.oecd.org/economy) point the other way.",
+    "Thanks for this. For anyone wondering, the 1953 archive footage is on the BBC site "
+    "(https://www.bbc.co.uk/archive/) and it matches what the author says about the coup.",
+    "Agree with most of this. One correction: the treaty was signed in 1994, not 1996 - see "
+    "https://en.wikipedia.org/wiki/Treaty for the dates.",
+    "Interesting, but I would add that the figures in your second chart come from a survey "
+    "with only 400 people. The methodology section of the original study "
+    "(www.pewresearch.org/methods) explains why that matters.",
+    "Could you share the config you used? I get a 502 from gunicorn when I follow step 4.",
+    "Please fix the link in the footnote, it points to the wrong article.",
+]
+#: Comment spam of the kinds every wave shares, written for a blog (none is from the sets).
+BLOG_SPAM = [
+    "Check out my channel and subscribe please!",
+    "Visit my blog www.cheap-pills.example for the best offers",
+    "Make money from home, earn $500 per day: http://bit.ly/xyz",
+    "Great post! Follow me on instagram for more",
+    "Get free gift cards here: freegifts . com",
+    "Nice article. Cheap replica watches at http://watches.example/buy",
+]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> LearningFilter:
+    return LearningFilter(state="memory")
+
+
+def test_the_seed_archive_comments_are_all_accepted(shipped: LearningFilter) -> None:
+    from blogengine.seed import parse_file
+
+    (archive,) = SEED_ARCHIVE.glob("*.txt")
+    comments = parse_file(archive).comments
+    assert len(comments) == 11
+    for comment in comments:
+        assert check(shipped, comment.body) is None, comment.body[:60]
+
+
+@pytest.mark.parametrize("body", GOOD_WITH_LINKS)
+def test_thoughtful_comments_citing_a_source_are_accepted(
+    shipped: LearningFilter, body: str
+) -> None:
+    assert check(shipped, body, website="https://ada.example/") is None
+
+
+@pytest.mark.parametrize("body", BLOG_SPAM)
+def test_blog_spam_is_never_published_and_the_reason_names_its_kind(
+    shipped: LearningFilter, body: str
+) -> None:
+    verdict = check(shipped, body)
+    assert verdict is not None and verdict.action in (Action.MODERATE, Action.SPAM)
+    kinds = ("a call to action", "self-promotion", "money offered", "a link with little text")
+    assert any(kind in verdict.reason for kind in kinds), verdict.reason
+
+
 def test_unsure_is_moderated_never_spam(tiny_model: str) -> None:
     spam_filter = LearningFilter(model=tiny_model, state="memory")
     unsure = check(spam_filter, "maybe so")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ...spam import features
 from ...spam.learned import LearnedWeights, MemoryLearnedWeights, SqlLearnedWeights
-from ...spam.model import BIAS, Model, learn_step, probability
+from ...spam.model import BIAS, Model, learn_step, probability, text_scale
 from ..contracts import Action, CommentDraft, FilterContext, StoredComment, Verdict
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "spam" / "model.json.gz"
@@ -30,7 +30,7 @@ class LearningFilter:
         self,
         *,
         spam_above: float = 0.99,
-        accept_below: float = 0.3,
+        accept_below: float = 0.25,
         model: str | None = None,
         state: str = "database",
     ) -> None:
@@ -61,25 +61,31 @@ class LearningFilter:
         return weights
 
     def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
-        weights = self.weights(features.tokens(draft.body, draft.website))
-        spam = probability(weights)
+        found = features.tokens(draft.body, draft.website)
+        weights = self.weights(found)
+        scale = text_scale(found)
+        spam = probability(weights, scale)
         if spam < self.accept_below:
             return None
+        clues = _clues(weights, scale)
         if spam >= self.spam_above:
-            return Verdict(Action.SPAM, f"spam {_floor(spam)}: {_clues(weights)}", "learning")
-        return Verdict(
-            Action.MODERATE, f"unsure, spam {_floor(spam)}: {_clues(weights)}", "learning"
-        )
+            return Verdict(Action.SPAM, f"spam {_floor(spam)}: {clues}", "learning")
+        return Verdict(Action.MODERATE, f"unsure, spam {_floor(spam)}: {clues}", "learning")
 
     def learn(self, comment: StoredComment, is_spam: bool) -> None:
-        """One step towards the moderator's label, on the comment's words, word pairs,
-        character n-grams and link targets. The bias and the signs (a link, capitals) are
-        left as shipped: a moderator's run of spam must not make every comment suspect."""
+        """One step towards the moderator's label, on the comment's words, word pairs and
+        link targets. The bias, the signs (a link, capitals) and the kinds (a call to action)
+        are left as shipped: a moderator's run of spam must not make every comment suspect."""
         found = features.tokens(comment.body, comment.website)
         base = self.model.weight_of(found)
+        scale = text_scale(found)
         learnable = {t for t in found if not features.is_sign(t)}
         self.learned.learn(
-            comment.id, is_spam, learnable, lambda current: learn_step(current, is_spam), base
+            comment.id,
+            is_spam,
+            learnable,
+            lambda current: learn_step(current, is_spam, scale=scale),
+            base,
         )
 
 
@@ -88,11 +94,12 @@ def _floor(value: float) -> str:
     return f"{int(value * 100) / 100:.2f}"
 
 
-def _clues(weights: dict[str, float]) -> str:
-    """The strongest readable tokens that pushed towards spam, in words."""
-    ranked = sorted(
-        ((w, t) for t, w in weights.items() if w > 0 and t != BIAS), key=lambda p: (-p[0], p[1])
+def _clues(weights: dict[str, float], scale: float) -> str:
+    """The strongest readable tokens that pushed towards spam (as they counted), in words."""
+    counted = (
+        (w if features.is_sign(t) else w * scale, t) for t, w in weights.items() if t != BIAS
     )
+    ranked = sorted(((w, t) for w, t in counted if w > 0), key=lambda p: (-p[0], p[1]))
     words: list[str] = []
     for _, token in ranked:
         said = features.describe(token)
