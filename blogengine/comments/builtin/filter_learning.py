@@ -29,7 +29,7 @@ class LearningFilter:
     def __init__(
         self,
         *,
-        spam_above: float = 0.99,
+        spam_above: float = 0.95,
         accept_below: float = 0.25,
         model: str | None = None,
         state: str = "database",
