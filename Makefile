@@ -9,7 +9,7 @@ WORKERS ?= 2
 CHROMIUM := /usr/bin/chromium
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test unit e2e chromium bench lint install db seed clean
+.PHONY: run test unit e2e chromium wrk bench bench-load lint install db seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +51,20 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-# The load benchmark: 2,000 comments from 32 clients to gunicorn with 4 workers, on SQLite and on
-# PostgreSQL ($$BLOGENGINE_TEST_POSTGRES_URL, else the local server). Figures: bench/README.md.
-bench: install
+# Debian's wrk drives the benchmark's load (bench/perf.py falls back to Python threads without it).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "Installing Debian's wrk package for the benchmark"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	fi
+
+# The benchmark: blogengine against a naive Flask app and the bare floor in one run, as ratios
+# (bench/README.md). PostgreSQL: $$BLOGENGINE_TEST_POSTGRES_URL, else the local server.
+bench: install wrk
+	$(BIN)/python -m bench.perf
+
+# Correctness under concurrent writes: 2,000 comments from 32 clients, 4 workers, both databases.
+bench-load: install
 	$(BIN)/python -m bench.load_comments --comments 2000 --clients 32 --workers 4 --db sqlite
 	$(BIN)/python -m bench.load_comments --comments 2000 --clients 32 --workers 4 --db postgres
 

@@ -210,11 +210,19 @@ def _free_port() -> int:
 @contextmanager
 def gunicorn(site: Site, workers: int, ready_path: str) -> Iterator[tuple[str, Path]]:
     """`gunicorn -w N wsgi:app` on a free local port, until it answers; stopped on exit."""
+    with serving(site.env, site.root / "gunicorn.log", workers, ready_path) as (base, _proc):
+        yield base, site.root / "gunicorn.log"
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], log_path: Path, workers: int, ready_path: str, app: str = "wsgi:app"
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`gunicorn -w N APP` on a free 127.0.0.1 port, until it answers; (base URL, master)."""
     port = _free_port()
-    log_path = site.root / "gunicorn.log"
-    cmd = [_bin("gunicorn"), "-w", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    cmd = [_bin("gunicorn"), "-w", str(workers), "--bind", f"127.0.0.1:{port}", app]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=PROJECT, env=site.env, stdout=log, stderr=log)
+        proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -230,7 +238,7 @@ def gunicorn(site: Site, workers: int, ready_path: str) -> Iterator[tuple[str, P
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer in 60 s:\n{log_path.read_text()}")
             time.sleep(0.2)
-        yield base, log_path
+        yield base, proc
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -119,7 +119,9 @@ def count_comments(store: CommentStore) -> int:
 def keeps_comments_in_app_db(store: CommentStore) -> bool:
     """True for the ``sql`` store on the app's own database (its comments are in the copy)."""
     from .comments.builtin.store_sql import SqlCommentStore
+    from .freshness import unwrap
 
+    store = unwrap(store)
     return isinstance(store, SqlCommentStore) and store.engine.url == db.engine.url
 
 

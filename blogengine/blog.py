@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,14 +19,17 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
+from . import pagecache
 from .comments import get_service
 from .comments.contracts import StoreError
 from .extensions import db
+from .freshness import reader_post_stamp, site_stamp
 from .models import Post
-from .post_page import find_reader_post, get_post_or_404, render_post, shown_to_readers
+from .post_page import get_post_or_404, serve_post, shown_to_readers
 from .posts.service import moved_to, newest_first
 from .timeutil import utcnow
 
@@ -37,6 +41,7 @@ bp = Blueprint("blog", __name__)
 AUTOESCAPED_SUFFIXES = (".atom",)
 
 FEED_ENTRIES = 20
+ATOM = "application/atom+xml"
 #: Beyond any blog's size; a larger ?page= is a 404, not a number the database cannot hold.
 MAX_PAGE = 1_000_000
 
@@ -53,32 +58,61 @@ def _autoescape_feeds(state: BlueprintSetupState) -> None:
     app.jinja_env.autoescape = select
 
 
+class NewestFirstPagination(Pagination):
+    """A page of the index: the page's ids from the sort index (``ix_posts_sort`` covers the
+    order and the visibility test, so an offset skips index entries, not rows), then those
+    posts. Page 500 of 10,000 posts costs about what page 1 does."""
+
+    def _query_items(self) -> list[Any]:
+        visible = self._query_args["visible"]
+        ids = (
+            select(Post.id)
+            .where(visible)
+            .order_by(*newest_first())
+            .limit(self.per_page)
+            .offset(self._query_offset)
+        )
+        query = select(Post).where(Post.id.in_(ids.scalar_subquery())).order_by(*newest_first())
+        return list(db.session.scalars(query))
+
+    def _query_count(self) -> int:
+        visible = self._query_args["visible"]
+        return db.session.scalar(select(func.count(Post.id)).where(visible)) or 0
+
+
 @bp.get("/")
-def index() -> str:
+def index() -> Response:
     per_page = max(1, int(current_app.config["POSTS_PER_PAGE"]))
     page = request.args.get("page", 1, type=int) or 1
     if not 1 <= page <= MAX_PAGE:
         abort(404)
-    pagination = db.paginate(
-        select(Post).where(Post.visible_to_readers(utcnow())).order_by(*newest_first()),
+    return pagecache.serve(site_stamp(), lambda: _render_index(page, per_page))
+
+
+def _render_index(page: int, per_page: int) -> tuple[str, int, dict[str, str]]:
+    pagination = NewestFirstPagination(
         page=page,
         per_page=per_page,
+        max_per_page=None,
         error_out=False,
+        visible=Post.visible_to_readers(utcnow()),
     )
     if page > 1 and not pagination.items:
         abort(404)
     counts = get_service().store.count_for_posts([p.uid for p in pagination.items])
-    return render_template(
+    html = render_template(
         "index.html", pagination=pagination, posts=pagination.items, counts=counts
     )
+    return html, 200, {}
 
 
 @bp.get("/posts/<slug>")
 def post(slug: str) -> ResponseReturnValue:
-    found = find_reader_post(slug)
-    if found is None:
+    """The post page (post_page.py owns it: the article, its comments and the form)."""
+    stamp = reader_post_stamp(slug)
+    if stamp is None:
         return _moved_or_404(slug)
-    return render_post(found)
+    return serve_post(slug, stamp)
 
 
 def _moved_or_404(slug: str) -> ResponseReturnValue:
@@ -91,6 +125,10 @@ def _moved_or_404(slug: str) -> ResponseReturnValue:
 
 @bp.get("/feed.atom")
 def posts_feed() -> Response:
+    return pagecache.serve(site_stamp(), _render_posts_feed, mimetype=ATOM)
+
+
+def _render_posts_feed() -> tuple[str, int, dict[str, str]]:
     posts = db.session.scalars(
         select(Post)
         .where(Post.visible_to_readers(utcnow()))
@@ -98,18 +136,25 @@ def posts_feed() -> Response:
         .limit(FEED_ENTRIES)
     ).all()
     updated = max((entry_updated(p) for p in posts), default=None) or utcnow()
-    body = render_template("feeds/posts.atom", posts=posts, updated=updated)
-    return Response(body, mimetype="application/atom+xml")
+    return render_template("feeds/posts.atom", posts=posts, updated=updated), 200, {}
 
 
 @bp.get("/posts/<slug>/comments.atom")
 def comments_feed(slug: str) -> Response:
-    post = get_post_or_404(slug)
+    stamp = reader_post_stamp(slug)
+    if stamp is None:
+        abort(404)
+    return pagecache.serve(
+        stamp, lambda: _render_comments_feed(get_post_or_404(slug)), mimetype=ATOM
+    )
+
+
+def _render_comments_feed(post: Post) -> tuple[str, int, dict[str, str]]:
     comments = shown_to_readers(get_service().store.list_for_post(post.uid))
     newest = comments[-FEED_ENTRIES:][::-1]
     updated = max((c.created_at for c in comments), default=post.updated_at)
     body = render_template("feeds/comments.atom", post=post, comments=newest, updated=updated)
-    return Response(body, mimetype="application/atom+xml")
+    return body, 200, {}
 
 
 def entry_updated(post: Post) -> datetime:

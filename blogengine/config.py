@@ -81,6 +81,20 @@ class DefaultConfig:
     REQUEST_BODY_TIMEOUT = 30
 
     WTF_CSRF_TIME_LIMIT = None  # the form may stay open while the reader writes
+    #: Seconds a comment form's token stays good (it is signed, bound to the post and the
+    #: form, and needs no session); an older form comes back with its text and a new token.
+    COMMENT_FORM_MAX_AGE = 7 * 24 * 3600
+
+    #: The page cache for anonymous readers (Flask-Caching): "SimpleCache" keeps pages in each
+    #: process, "FileSystemCache" (with CACHE_DIR) in a folder, "RedisCache" (with
+    #: CACHE_REDIS_URL, e.g. redis://127.0.0.1:6379/0) shared by every process and machine;
+    #: "NullCache" turns it off. Pages are keyed by their change stamp, so a new comment, a
+    #: moderation or an edit is seen on the next read whatever the backend.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 3600
+    #: Prepended to every cache key (lets several sites, or tests, share one Redis).
+    CACHE_KEY_PREFIX = "blogengine:"
+    CACHE_THRESHOLD = 500  # pages kept per process by SimpleCache / FileSystemCache
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -6,7 +6,9 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -45,10 +47,23 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
+#: Readers' pages (pagecache.py); CACHE_TYPE chooses where they are kept.
+cache = Cache()
+
+
+class ReaderSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without its signing set up for requests that carry no
+    session cookie (most readers: reading sets none, see pagecache.py)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def init_extensions(app: Flask) -> None:
     """Bind every extension to the app and tune SQLite for concurrent writers."""
+    app.session_interface = ReaderSessionInterface()
     from .dbfaults import engine_options
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
@@ -57,6 +72,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])

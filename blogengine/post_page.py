@@ -10,11 +10,11 @@ awaits moderation) is decided here and nowhere else.
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import (
+    Response,
     abort,
     current_app,
     get_flashed_messages,
@@ -25,13 +25,17 @@ from flask import (
 )
 from sqlalchemy import select
 from werkzeug.security import safe_join
+from wtforms.csrf.core import CSRFTokenField
 
-from .comments import get_service
+from . import pagecache
+from .comments import get_service, reader_fields
 from .comments.contracts import CommentKind, PostRef, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
 from .comments.names import protected_names
+from .comments.reader_fields import new_submission_key
 from .comments.service import CommentService
 from .extensions import db
+from .freshness import Stamp
 from .models import Post
 from .timeutil import utcnow
 
@@ -77,17 +81,30 @@ def shown_to_readers(comments: list[StoredComment]) -> list[StoredComment]:
     return [c for c in comments if c.kind is CommentKind.COMMENT]
 
 
+def serve_post(slug: str, stamp: Stamp) -> Response:
+    """The post page for a GET, given its stamp (``freshness.reader_post_stamp``): 304, or from
+    the page cache for an anonymous reader (pagecache.py); the post is loaded only to render."""
+    return pagecache.serve(
+        stamp,
+        lambda: render_post(get_post_or_404(slug), shared=True),
+        per_reader=reader_fields.fill,
+    )
+
+
 def render_post(
     post: Post,
     form: CommentForm | None = None,
     *,
     status: int = 200,
     problem: str | None = None,
+    shared: bool = False,
 ) -> tuple[str, int, dict[str, str]]:
     """The post page with its comments and the form.
 
     ``form`` is the reader's form when re-rendering after a problem, so every field comes
-    back as typed; ``problem`` says what went wrong, in words, above the form.
+    back as typed; ``problem`` says what went wrong, in words, above the form. ``shared``
+    renders the page every anonymous reader gets, with stand-ins where each reader's own
+    token, submission key and CAPTCHA go (``reader_fields.fill`` puts them in).
     """
     service = get_service()
     try:
@@ -103,9 +120,16 @@ def render_post(
     notices = get_flashed_messages(with_categories=True)
     if form is None:
         form = CommentForm(formdata=None)
-    if not form.submission_key.data:
-        form.submission_key.data = new_submission_key()
     captcha_html = service.render_captcha(request.remote_addr)
+    if shared:
+        stand_ins = reader_fields.slots()
+        form.submission_key.data = stand_ins.submission_key
+        token_field = getattr(form, "csrf_token", None)  # none when CSRF is switched off
+        if isinstance(token_field, CSRFTokenField):
+            token_field.current_token = stand_ins.csrf_token
+        captcha_html = reader_fields.captcha_slot() if captcha_html else captcha_html
+    elif not form.submission_key.data:
+        form.submission_key.data = new_submission_key()
     extra_fields = service.form_fields()
     html = render_template(
         "post.html",
@@ -149,6 +173,8 @@ def remember_pending(comment: StoredComment) -> None:
 
 def _own_pending_comment(service: CommentService) -> StoredComment | None:
     """The comment the reader just left, if it awaits moderation (shown only to them, once)."""
+    if PENDING_SESSION_KEY not in session:  # pop() would mark the session changed: a cookie
+        return None
     comment_id = session.pop(PENDING_SESSION_KEY, None)
     if not comment_id:
         return None
@@ -170,8 +196,3 @@ def archived_image_url(name: str | None) -> str | None:
     if path is None or not Path(path).is_file():
         return None
     return url_for("static", filename=f"uploads/{name}")
-
-
-def new_submission_key() -> str:
-    """A fresh key per form: the same key twice means the same comment sent twice."""
-    return secrets.token_urlsafe(24)

@@ -92,14 +92,18 @@ def _rebind_limiter(app: Flask) -> None:
 def security_headers(response: Response) -> Response:
     """The same protective headers on every response (a view may set its own first)."""
     headers = response.headers
-    csp = current_app.config["CONTENT_SECURITY_POLICY"]
-    if csp:
-        headers.setdefault("Content-Security-Policy", csp)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    present = {key.lower() for key, _ in headers.items()}  # one pass, not one per setdefault
+    wanted = [
+        ("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"]),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    for name, value in wanted:
+        if value and name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

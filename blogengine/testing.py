@@ -297,6 +297,22 @@ class StorageContract:
         assert store.count_for_posts(ids, Status.SPAM)["p2"] == 1
         assert store.count_for_posts([]) == {}
 
+    def test_count_for_posts_follows_moderation_and_deletion(self, store: CommentStore) -> None:
+        held = store.add(new_comment("p1", body="held", status=Status.PENDING))
+        shown = store.add(new_comment("p1", body="shown"))
+        assert store.count_for_posts(["p1"]) == {"p1": 1}
+        store.set_status(held.id, Status.APPROVED)
+        assert store.count_for_posts(["p1"]) == {"p1": 2}
+        store.set_status(held.id, Status.APPROVED)  # again: no change
+        store.set_status(shown.id, Status.SPAM)
+        assert store.count_for_posts(["p1"]) == {"p1": 1}
+        store.delete(held.id)
+        store.delete(shown.id)
+        assert store.count_for_posts(["p1"]) == {"p1": 0}
+        store.add(new_comment("p1", body="after"))
+        store.delete_for_post("p1")
+        assert store.count_for_posts(["p1"]) == {"p1": 0}
+
     def test_list_by_status_newest_first(self, store: CommentStore) -> None:
         times = [T0, T0 + timedelta(hours=2), T0 + timedelta(hours=1)]
         for i, when in enumerate(times):

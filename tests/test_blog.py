@@ -446,8 +446,15 @@ def test_an_absurd_page_number_is_a_404_not_a_500(client: FlaskClient, page: str
 
 
 def test_pages_with_the_form_are_never_cached_for_others(client: FlaskClient, post) -> None:
+    # Only the reader's own browser may keep it (and must ask again): the form is theirs.
+    response = client.get(f"/posts/{post.slug}")
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    # With a notice in the session the page is for this reader alone, kept nowhere.
+    with client.session_transaction() as session:
+        session["_flashes"] = [("published", "Thank you: your comment is published.")]
     response = client.get(f"/posts/{post.slug}")
     assert response.headers["Cache-Control"] == "private, no-store"
+    assert "your comment is published" in response.get_data(as_text=True)
 
 
 def test_an_unexpected_error_gets_the_site_s_500_page(app: Flask, monkeypatch) -> None:
@@ -457,7 +464,7 @@ def test_an_unexpected_error_gets_the_site_s_500_page(app: Flask, monkeypatch) -
     def explode(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(blog.db, "paginate", explode)
+    monkeypatch.setattr(blog, "_render_index", explode)
     response = app.test_client().get("/")
     assert response.status_code == 500
     assert "Something went wrong" in response.get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support import hidden_fields, input_value, make_post, textarea
 
-from blogengine.comments import get_service
+from blogengine.comments import get_service, reader_fields
 from blogengine.comments.contracts import Status, StoreError
 
 TYPED = {
@@ -162,7 +162,12 @@ def test_a_submission_key_is_never_shared_across_posts(app, post, poster):
         other_uid = other.uid
     form = poster.form_for(post.slug)
     assert poster.post(post.slug, reuse=form, **TYPED).status_code == 303
-    elsewhere = poster.post("another", reuse=form, **TYPED)
+    # The form's token belongs to its post: sent as it is to another post, it is refused.
+    assert poster.post("another", reuse=form, **TYPED).status_code == 400
+    # A form for the other post that happens to carry the same submission key.
+    with app.test_request_context("/posts/another"):
+        token = reader_fields.issue(form["submission_key"], target="another")
+    elsewhere = poster.post("another", reuse={**form, "csrf_token": token}, **TYPED)
     assert elsewhere.status_code == 303
     assert elsewhere.headers["Location"].endswith("/posts/another#comment-1")
     assert len(stored(app, other_uid)) == 1

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support import CommentPoster, build_app, hidden_fields, textarea
+from support import CommentPoster, add_post, build_app, hidden_fields, textarea
 from test_xss import elements
 
 from blogengine.security import PERMISSIONS_POLICY
@@ -136,12 +136,19 @@ def test_template_files_have_no_inline_script_or_style() -> None:
 
 def session_cookie(response: Any) -> str:
     cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
-    assert cookies, "the page with a form starts a session (it holds the CSRF secret)"
+    assert cookies, "posting a comment starts a session (it holds the notice for the next page)"
     return cookies[0]
 
 
-def test_session_cookie_httponly_lax_and_not_secure_by_default(app, post, client) -> None:
-    cookie = session_cookie(client.get(f"/posts/{post.slug}"))
+def test_reading_sets_no_cookie(app, post, client) -> None:
+    for url in ("/", f"/posts/{post.slug}", "/feed.atom", f"/posts/{post.slug}/comments.atom"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Set-Cookie" not in response.headers, url
+
+
+def test_session_cookie_httponly_lax_and_not_secure_by_default(app, post, poster) -> None:
+    cookie = session_cookie(poster.post(post.slug, **TYPED))
     attributes = {a.strip().split("=")[0].lower(): a for a in cookie.split(";")}
     assert "httponly" in attributes
     assert attributes["samesite"].strip().lower() == "samesite=lax"
@@ -149,8 +156,8 @@ def test_session_cookie_httponly_lax_and_not_secure_by_default(app, post, client
 
 
 @pytest.mark.parametrize("app_config", [{"SESSION_COOKIE_SECURE": True}])
-def test_session_cookie_secure_when_configured(app, post, client) -> None:
-    cookie = session_cookie(client.get(f"/posts/{post.slug}"))
+def test_session_cookie_secure_when_configured(app, post, poster) -> None:
+    cookie = session_cookie(poster.post(post.slug, **TYPED))
     attributes = {a.strip().split("=")[0].lower() for a in cookie.split(";")}
     assert {"secure", "httponly", "samesite"} <= attributes
 
@@ -181,10 +188,49 @@ def test_comment_without_valid_csrf_token_gets_400_and_keeps_the_text(
     assert _published(client, post.slug) == 0
 
 
-def test_token_from_another_session_is_refused(app, post, poster) -> None:
+def test_token_from_another_readers_form_is_refused(app, post, poster) -> None:
+    """The token is bound to its form's submission key (there is no session to bind it to)."""
     other = CommentPoster(app.test_client()).form_for(post.slug)
     form = poster.form_for(post.slug)
+    assert other["csrf_token"] != form["csrf_token"], "each reader gets their own"
     form.update(TYPED, captcha_answer="human", csrf_token=other["csrf_token"])
+    response = poster.client.post(f"/posts/{post.slug}/comments", data=form)
+    assert response.status_code == 400
+    assert_text_kept(response.get_data(as_text=True))
+    assert _published(poster.client, post.slug) == 0
+
+
+def test_token_for_another_post_is_refused(app, post, poster) -> None:
+    add_post(app, "Elsewhere", "elsewhere")
+    form = poster.form_for("elsewhere")
+    form.update(TYPED, captcha_answer="human")
+    response = poster.client.post(f"/posts/{post.slug}/comments", data=form)
+    assert response.status_code == 400
+    assert_text_kept(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}, {"Origin": "null"}],
+    ids=["sec-fetch-site", "origin", "null-origin"],
+)
+def test_a_post_from_another_site_is_refused_even_with_a_good_token(
+    app, post, poster, headers: dict[str, str]
+) -> None:
+    form = poster.form_for(post.slug)
+    form.update(TYPED, captcha_answer="human")
+    response = poster.client.post(f"/posts/{post.slug}/comments", data=form, headers=headers)
+    assert response.status_code == 400
+    assert_text_kept(response.get_data(as_text=True))
+    same_site = {"Origin": "http://blog.test", "Sec-Fetch-Site": "same-origin"}
+    sent = poster.client.post(f"/posts/{post.slug}/comments", data=form, headers=same_site)
+    assert sent.status_code == 303
+
+
+def test_an_expired_form_is_refused_and_keeps_the_text(app, post, poster, monkeypatch) -> None:
+    form = poster.form_for(post.slug)
+    form.update(TYPED, captcha_answer="human")
+    monkeypatch.setitem(app.config, "COMMENT_FORM_MAX_AGE", -1)
     response = poster.client.post(f"/posts/{post.slug}/comments", data=form)
     assert response.status_code == 400
     assert_text_kept(response.get_data(as_text=True))

@@ -20,6 +20,7 @@ from blogengine.comments.builtin.store_sql import SqlCommentStore
 from blogengine.comments.contracts import CommentStore, Status
 from blogengine.comments.registry import COMMENT_STORES
 from blogengine.config import PROJECT_ROOT
+from blogengine.freshness import StampingStore, unwrap
 from blogengine.testing import StorageContract, new_comment, plugin_backend, run_in_threads
 
 POSTGRES_URL = os.environ.get("BLOGENGINE_TEST_POSTGRES_URL")
@@ -38,8 +39,19 @@ class TestSqlOnSqlite(StorageContract):
     @pytest.fixture
     def store(self, app: Flask) -> Iterator[CommentStore]:
         with app.app_context():
-            store = get_service().store
+            store = unwrap(get_service().store)
             assert isinstance(store, SqlCommentStore)
+            yield store
+
+
+class TestStampedSqlStore(StorageContract):
+    """The store as the site uses it: wrapped so each change stamps its post (freshness.py)."""
+
+    @pytest.fixture
+    def store(self, app: Flask) -> Iterator[CommentStore]:
+        with app.app_context():
+            store = get_service().store
+            assert isinstance(store, StampingStore)
             yield store
 
 

@@ -67,10 +67,12 @@ def build_service(app: Flask, registry: Registry) -> CommentService:
     store = registry.create(
         COMMENT_STORES, store_name, config["COMMENTS_STORE_OPTIONS"].get(store_name), host=host
     )
+    from ..freshness import StampingStore  # the host's, around whichever store was chosen
+
     return CommentService(
         captcha=captcha,
         chain=SpamChain(filters, timeout=float(config["COMMENTS_FILTER_TIMEOUT"])),
-        store=store,
+        store=StampingStore(store),
         ledger=SqlNonceLedger(),
         secret_key=config["SECRET_KEY"],
         moderate_all=bool(config["COMMENTS_MODERATE_ALL"]),

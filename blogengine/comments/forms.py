@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, Optional, Regexp, Validation
 
 from ..rendering import CONTROL_CHARACTERS
 from .names import clean_name
+from .reader_fields import PostBoundCSRF
 
 BAD_WEBSITE = "Please give a web address starting with http:// or https://."
 SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -87,6 +88,11 @@ def _not_blank(message: str):  # type: ignore[no-untyped-def]
 
 
 class CommentForm(FlaskForm):
+    class Meta:
+        #: Signed and bound to the post and this form, not to a session (reader_fields.py):
+        #: reading a post sets no cookie and the page can be cached.
+        csrf_class = PostBoundCSRF
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Read only the request's text fields, never an uploaded file or a JSON body.
 

@@ -11,6 +11,9 @@ transaction. On SQLite (whose BEGIN IMMEDIATE serialises all writers) and Postgr
 upsert's row lock serialises the writers of one post) that is one INSERT ... ON CONFLICT DO
 UPDATE ... RETURNING; other databases lock the row with SELECT ... FOR UPDATE and retry on a
 unique constraint. Only ``delete_for_post`` (a re-import) lets numbering start again from 1.
+
+The same row keeps the post's count of approved comments, changed in the transaction of each
+write that changes it, so the index reads one row per post instead of counting comments.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -100,6 +104,8 @@ class CommentCounterRow(Model):
 
     post_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_number: Mapped[int]
+    #: How many of the post's comments are approved (what readers see counted).
+    approved: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 _TABLE: Table = CommentRow.__table__  # type: ignore[assignment]  # a mapped class's is a Table
@@ -152,7 +158,8 @@ class SqlCommentStore:
             )
             if earlier is not None:
                 return _to_comment(earlier)
-        number = self._next_number(session, draft.post_id, new.number)
+        shown = int(new.status is Status.APPROVED)
+        number = self._next_number(session, draft.post_id, new.number, shown)
         row = CommentRow(
             id=uuid.uuid4().hex,
             post_id=draft.post_id,
@@ -176,8 +183,12 @@ class SqlCommentStore:
         session.flush()
         return _to_comment(row)
 
-    def _next_number(self, session: Session, post_id: str, explicit: int | None) -> int:
+    def _next_number(
+        self, session: Session, post_id: str, explicit: int | None, shown: int = 0
+    ) -> int:
         """Bump the post's counter and give the number to use; holds the counter row's lock.
+
+        ``shown`` (0 or 1) is added to the post's approved count in the same statement.
 
         An explicit number (an archive import) is kept unless stored already, and raises the
         counter to it. Otherwise the number is one past both the counter and the highest number
@@ -186,17 +197,22 @@ class SqlCommentStore:
         """
         upsert = _UPSERTS.get(session.get_bind().dialect.name)
         if upsert is None:
-            number = self._next_number_locking(session, post_id, explicit)
+            number = self._next_number_locking(session, post_id, explicit, shown)
         else:
             counter = _COUNTERS.c.last_number
             wanted = _highest_stored(post_id) + 1 if explicit is None else explicit
             # sqlite's or postgresql's Insert: both have on_conflict_do_update and excluded.
-            stmt: Any = upsert(_COUNTERS).values(post_id=post_id, last_number=wanted)
+            stmt: Any = upsert(_COUNTERS).values(
+                post_id=post_id, last_number=wanted, approved=shown
+            )
             given = stmt.excluded.last_number
             after = counter + 1 if explicit is None else counter
             stmt = stmt.on_conflict_do_update(
                 index_elements=[_COUNTERS.c.post_id],
-                set_={"last_number": case((after < given, given), else_=after)},
+                set_={
+                    "last_number": case((after < given, given), else_=after),
+                    "approved": _COUNTERS.c.approved + shown,
+                },
             ).returning(counter)
             number = session.execute(stmt).scalar_one()
         if explicit is None:
@@ -210,14 +226,17 @@ class SqlCommentStore:
             raise StoreError(f"post {post_id} already has a comment number {explicit}")
         return explicit
 
-    def _next_number_locking(self, session: Session, post_id: str, explicit: int | None) -> int:
+    def _next_number_locking(
+        self, session: Session, post_id: str, explicit: int | None, shown: int
+    ) -> int:
         """The counter for databases without our upsert: row lock, or insert (retried on clash)."""
         row = session.scalar(
             select(CommentCounterRow).where(CommentCounterRow.post_id == post_id).with_for_update()
         )
         if row is None:
-            row = CommentCounterRow(post_id=post_id, last_number=0)
+            row = CommentCounterRow(post_id=post_id, last_number=0, approved=0)
             session.add(row)
+        row.approved += shown
         stored = session.scalar(select(_highest_stored(post_id))) or 0
         if explicit is None:
             row.last_number = max(row.last_number + 1, stored + 1)
@@ -231,7 +250,9 @@ class SqlCommentStore:
             row = session.get(CommentRow, comment_id)
             if row is None:
                 raise KeyError(comment_id)
+            change = int(status is Status.APPROVED) - int(row.status == Status.APPROVED.value)
             row.status = status.value
+            _count_approved(session, row.post_id, change)
             session.flush()
             return _to_comment(row)
 
@@ -240,6 +261,7 @@ class SqlCommentStore:
             row = session.get(CommentRow, comment_id)
             if row is None:
                 raise KeyError(comment_id)
+            _count_approved(session, row.post_id, -int(row.status == Status.APPROVED.value))
             session.delete(row)
 
     def delete_for_post(self, post_id: str) -> int:
@@ -272,6 +294,13 @@ class SqlCommentStore:
     ) -> dict[str, int]:
         counts = dict.fromkeys(post_ids, 0)
         if not post_ids:
+            return counts
+        if status is Status.APPROVED:  # kept on the counter rows: one row per post, no count
+            kept = select(_COUNTERS.c.post_id, _COUNTERS.c.approved).where(
+                _COUNTERS.c.post_id.in_(list(post_ids))
+            )
+            with self._reading() as session:
+                counts.update({post_id: n for post_id, n in session.execute(kept)})
             return counts
         query = (
             select(CommentRow.post_id, func.count())
@@ -403,6 +432,16 @@ def _make_engine(url: str) -> Engine:
 
         tune_sqlite(engine, 30)
     return engine
+
+
+def _count_approved(session: Session, post_id: str, change: int) -> None:
+    """Move the post's kept approved count by ``change`` (in the caller's transaction)."""
+    if change:
+        session.execute(
+            update(_COUNTERS)
+            .where(_COUNTERS.c.post_id == post_id)
+            .values(approved=_COUNTERS.c.approved + change)
+        )
 
 
 def _highest_stored(post_id: str) -> ColumnElement[int]:

@@ -1,0 +1,272 @@
+"""When a reader's page last changed: the stamps that ETags and the page cache are made of.
+
+A post's page changes when the post is edited (the ORM bumps ``Post.revision`` and
+``changed_at``) or when its comments change. Comments live behind the CommentStore contract,
+possibly outside the database, so the host stamps the post itself: ``StampingStore`` wraps
+whichever store the config chose and, after each write that readers can see, bumps the post's
+revision in the posts table. Every process reads the stamp from the database, so a cache entry
+made by one gunicorn worker (or another machine) is never served after a change made by another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, Select, Table, bindparam, func, select, update
+
+from .comments.contracts import CommentStore, NewComment, Status, StoredComment
+from .extensions import db
+from .models import Post
+from .timeutil import UTCDateTime, utcnow
+
+#: Config keys whose value shows on readers' pages: a change must not be answered "304".
+PAGE_CONFIG_KEYS = (
+    "SITE_TITLE",
+    "SITE_TAGLINE",
+    "POSTS_PER_PAGE",
+    "COMMENTS_CAPTCHA",
+    "COMMENTS_SPAM_FILTERS",
+    "COMMENTS_SPAM_FILTERS_OPTIONS",
+    "COMMENTS_SHOW_PINGBACKS",
+)
+FINGERPRINT_KEY = "blogengine.page_fingerprint"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A page's version (ETag and cache key part) and when it last changed (Last-Modified)."""
+
+    version: str
+    changed_at: datetime
+
+
+def post_stamp(post: Post) -> Stamp:
+    """The post page's and its comment feed's stamp, from a post already loaded."""
+    return Stamp(f"p{post.id}r{post.revision}", post.changed_at)
+
+
+_POSTS: Table = Post.__table__  # type: ignore[assignment]  # a mapped class's is a Table
+#: The post a reader may see under a slug (``Post.visible_to_readers``): its stamp only.
+_READER_POST_STAMP = select(_POSTS.c.id, _POSTS.c.revision, _POSTS.c.changed_at).where(
+    _POSTS.c.slug == bindparam("slug"),
+    Post.visible_to_readers(bindparam("now", type_=UTCDateTime())),
+)
+#: The site's newest change, its number of posts, its newest publication date that has come.
+_SITE_STAMP = select(
+    select(func.max(_POSTS.c.changed_at)).scalar_subquery(),
+    select(func.count(_POSTS.c.id)).scalar_subquery(),
+    select(func.max(_POSTS.c.published_at))
+    .where(_POSTS.c.published_at <= bindparam("now", type_=UTCDateTime()))
+    .scalar_subquery(),
+)
+STAMP_QUERIES_KEY = "blogengine.stamp_queries"
+
+
+class StampQuery:
+    """One stamp statement, compiled once for the app's database and run on a pooled DBAPI
+    connection: every cached page costs this query, and SQLAlchemy's session (or Core) around
+    it cost ten times the query itself. The time parameter goes through the column type's own
+    bind processor, so it is compared as the ORM would send it.
+    """
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.engine = engine
+        self.compiled = compiled
+        self.sql = str(compiled)
+        self.order = list(compiled.positiontup or []) if compiled.positional else None
+        self.to_db = UTCDateTime().bind_processor(engine.dialect) or _same
+
+    def first(self, **params: Any) -> tuple[Any, ...] | None:
+        if "now" in params:
+            params["now"] = self.to_db(params["now"])
+        values = self.compiled.construct_params(params)  # with the statement's own constants
+        args: Any = [values[name] for name in self.order] if self.order is not None else values
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(self.sql, args)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            conn.close()
+        return tuple(row) if row is not None else None
+
+    @staticmethod
+    def time(value: Any) -> datetime:
+        """A time from this query's row (SQLite gives text), aware UTC; EPOCH for none."""
+        return _aware(value) if value is not None else EPOCH
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _queries() -> dict[str, StampQuery]:
+    found: dict[str, StampQuery] | None = current_app.extensions.get(STAMP_QUERIES_KEY)
+    if found is None or found["post"].engine is not db.engine:
+        found = current_app.extensions[STAMP_QUERIES_KEY] = {
+            "post": StampQuery(db.engine, _READER_POST_STAMP),
+            "site": StampQuery(db.engine, _SITE_STAMP),
+        }
+    return found
+
+
+def reader_post_stamp(slug: str) -> Stamp | None:
+    """The stamp of the post a reader may see under this slug (as ``Post.visible_to_readers``
+    decides), or None: the post page and its feed answer 404 or 304 without loading the post."""
+    query = _queries()["post"]
+    row = query.first(slug=slug, now=utcnow())
+    if row is None:
+        return None
+    post_id, revision, changed_at = row
+    return Stamp(f"p{post_id}r{revision}", query.time(changed_at))
+
+
+def site_stamp() -> Stamp:
+    """The index's and the posts feed's stamp: any post added, edited, deleted or commented on,
+    or a scheduled post whose time has come.
+
+    One statement of three index lookups: the newest change (``ix_posts_changed_at``), the
+    count (a deletion leaves no newer time behind) and the newest publication date that has
+    come (``ix_posts_published_at``: it moves when a scheduled post appears, with no write).
+    """
+    query = _queries()["site"]
+    row = query.first(now=utcnow())
+    assert row is not None  # an aggregate always has its one row
+    newest, count, published = row
+    changed, shown = query.time(newest), query.time(published)
+    return Stamp(f"s{count}t{_micros(changed)}p{_micros(shown)}", max(changed, shown))
+
+
+def _micros(when: datetime) -> int:
+    return int(when.timestamp() * 1_000_000)
+
+
+def _aware(value: datetime | str) -> datetime:
+    """max() over an aware column comes back as text or a naive time on SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def post_changed(post_uid: str) -> None:
+    """Bump the post's revision: its comments changed. A short write transaction of its own.
+
+    Never the request's session (on SQLite its read snapshot cannot be upgraded to a write
+    once another worker wrote); ``updated_at`` is kept, as it means "the article was edited"
+    in the feeds.
+    """
+    engine = db.engine.execution_options(sqlite_begin="IMMEDIATE")
+    with engine.begin() as conn:
+        conn.execute(
+            update(Post)
+            .where(Post.uid == post_uid)
+            .values(revision=Post.revision + 1, changed_at=utcnow(), updated_at=Post.updated_at)
+        )
+
+
+def page_fingerprint(app: Flask) -> str:
+    """What else a page is made of: the templates and the config readers see.
+
+    The same in every worker of one deploy, different after a deploy that changes a template
+    or a setting, so a browser's copy or a cached page from before is not served as current.
+    """
+    found = app.extensions.get(FINGERPRINT_KEY)
+    if found is None:
+        digest = hashlib.sha256()
+        folder = Path(app.root_path) / (app.template_folder or "templates")
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        config = {key: app.config.get(key) for key in PAGE_CONFIG_KEYS}
+        digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+        found = app.extensions[FINGERPRINT_KEY] = digest.hexdigest()[:10]
+    return str(found)
+
+
+class StampingStore:
+    """The chosen comment store, stamping the post after each change readers can see.
+
+    Reads, and any method a plugin's store adds (``backup``, say), are the wrapped store's
+    own; ``inner`` is the store itself (see ``unwrap``).
+    """
+
+    def __init__(self, inner: CommentStore) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def get(self, comment_id: str) -> StoredComment | None:
+        return self.inner.get(comment_id)
+
+    def list_for_post(
+        self,
+        post_id: str,
+        status: Status | None = Status.APPROVED,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[StoredComment]:
+        return self.inner.list_for_post(post_id, status, offset, limit)
+
+    def count_for_posts(
+        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+    ) -> dict[str, int]:
+        return self.inner.count_for_posts(post_ids, status)
+
+    def list_by_status(
+        self, status: Status, offset: int = 0, limit: int | None = None
+    ) -> list[StoredComment]:
+        return self.inner.list_by_status(status, offset, limit)
+
+    def find_by_submission_key(self, key: str) -> StoredComment | None:
+        return self.inner.find_by_submission_key(key)
+
+    def count_recent(self, remote_addr: str, since: datetime) -> int:
+        return self.inner.count_recent(remote_addr, since)
+
+    def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
+        return self.inner.list_recent_for_post(post_id, since)
+
+    def add(self, new: NewComment) -> StoredComment:
+        stored = self.inner.add(new)
+        if stored.status is Status.APPROVED:  # held comments change no public page
+            post_changed(stored.post_id)
+        return stored
+
+    def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
+        stored = self.inner.add_many(news)
+        for post_id in dict.fromkeys(c.post_id for c in stored):
+            post_changed(post_id)
+        return stored
+
+    def set_status(self, comment_id: str, status: Status) -> StoredComment:
+        comment = self.inner.set_status(comment_id, status)
+        post_changed(comment.post_id)
+        return comment
+
+    def delete(self, comment_id: str) -> None:
+        comment = self.inner.get(comment_id)
+        self.inner.delete(comment_id)
+        if comment is not None:
+            post_changed(comment.post_id)
+
+    def delete_for_post(self, post_id: str) -> int:
+        removed = self.inner.delete_for_post(post_id)
+        post_changed(post_id)
+        return removed
+
+
+def unwrap(store: CommentStore) -> CommentStore:
+    """The configured store itself, for code that asks what kind of store it is."""
+    inner = store.inner if isinstance(store, StampingStore) else store
+    return inner
