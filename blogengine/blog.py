@@ -27,7 +27,7 @@ from . import pagecache
 from .comments import get_service
 from .comments.contracts import StoreError
 from .extensions import db
-from .freshness import reader_post_stamp, site_stamp
+from .freshness import Stamp, reader_post_stamp, site_stamp
 from .models import Post
 from .post_page import get_post_or_404, serve_post, shown_to_readers
 from .posts.service import moved_to, newest_first
@@ -42,6 +42,7 @@ AUTOESCAPED_SUFFIXES = (".atom",)
 
 FEED_ENTRIES = 20
 ATOM = "application/atom+xml"
+VISIBLE_COUNT_KEY = "blogengine.visible_posts"
 #: Beyond any blog's size; a larger ?page= is a 404, not a number the database cannot hold.
 MAX_PAGE = 1_000_000
 
@@ -76,8 +77,16 @@ class NewestFirstPagination(Pagination):
         return list(db.session.scalars(query))
 
     def _query_count(self) -> int:
+        """How many posts readers see: counted once per site stamp in this process (the stamp
+        changes whenever that number can), not on every page at 10,000 posts."""
+        stamp: Stamp = self._query_args["stamp"]
+        kept = current_app.extensions.get(VISIBLE_COUNT_KEY)
+        if isinstance(kept, tuple) and kept[0] == stamp.version:
+            return int(kept[1])
         visible = self._query_args["visible"]
-        return db.session.scalar(select(func.count(Post.id)).where(visible)) or 0
+        count = db.session.scalar(select(func.count(Post.id)).where(visible)) or 0
+        current_app.extensions[VISIBLE_COUNT_KEY] = (stamp.version, count)
+        return count
 
 
 @bp.get("/")
@@ -86,16 +95,18 @@ def index() -> Response:
     page = request.args.get("page", 1, type=int) or 1
     if not 1 <= page <= MAX_PAGE:
         abort(404)
-    return pagecache.serve(site_stamp(), lambda: _render_index(page, per_page))
+    stamp = site_stamp()
+    return pagecache.serve(stamp, lambda: _render_index(page, per_page, stamp))
 
 
-def _render_index(page: int, per_page: int) -> tuple[str, int, dict[str, str]]:
+def _render_index(page: int, per_page: int, stamp: Stamp) -> tuple[str, int, dict[str, str]]:
     pagination = NewestFirstPagination(
         page=page,
         per_page=per_page,
         max_per_page=None,
         error_out=False,
         visible=Post.visible_to_readers(utcnow()),
+        stamp=stamp,
     )
     if page > 1 and not pagination.items:
         abort(404)
