@@ -8,7 +8,17 @@ import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, func, literal_column, or_
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    func,
+    literal_column,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import Model
