@@ -63,10 +63,10 @@ class ReaderSessionInterface(SecureCookieSessionInterface):
 
 def init_extensions(app: Flask) -> None:
     """Bind every extension to the app and tune SQLite for concurrent writers."""
-    app.session_interface = ReaderSessionInterface()
     from .dbfaults import engine_options
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    app.session_interface = ReaderSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)

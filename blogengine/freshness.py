@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, Select, Table, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from .comments.contracts import CommentStore, NewComment, Status, StoredComment
 from .extensions import db
@@ -90,14 +91,18 @@ class StampQuery:
             params["now"] = self.to_db(params["now"])
         values = self.compiled.construct_params(params)  # with the statement's own constants
         args: Any = [values[name] for name in self.order] if self.order is not None else values
-        conn = self.engine.raw_connection()
+        driver_error = self.engine.dialect.loaded_dbapi.Error
         try:
-            cursor = conn.cursor()
-            cursor.execute(self.sql, args)
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            conn.close()
+            conn = self.engine.raw_connection()
+            try:
+                cursor = conn.cursor()
+                cursor.execute(self.sql, args)
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                conn.close()
+        except driver_error as exc:  # as SQLAlchemy would raise it: a down database is a 503
+            raise DBAPIError.instance(self.sql, args, exc, driver_error) from exc
         return tuple(row) if row is not None else None
 
     @staticmethod

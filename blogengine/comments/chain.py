@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import queue
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .contracts import Action, CommentDraft, FilterContext, SpamFilter, Verdict
 
@@ -38,7 +36,6 @@ class SpamChain:
             raise ValueError("the spam-filter timeout must be a positive number of seconds")
         self.filters = filters
         self.timeout = timeout
-        self._threads = FilterThreads()
 
     @property
     def names(self) -> list[str]:
@@ -65,10 +62,14 @@ class SpamChain:
             except BaseException as exc:
                 error.append(exc)
 
-        # The filter runs in the caller's context (an app context, if any) on another thread.
+        # The filter runs in the caller's context (an app context, if any) on its own thread.
         context = contextvars.copy_context()
-        finished = self._threads.run(f"spam-filter-{name}", context, target, self.timeout)
-        if not finished:
+        thread = threading.Thread(
+            target=context.run, args=(target,), name=f"spam-filter-{name}", daemon=True
+        )
+        thread.start()
+        thread.join(self.timeout)
+        if thread.is_alive():
             log.warning("spam filter %s timed out after %ss", name, self.timeout)
             return Verdict(Action.MODERATE, f"filter timed out after {self.timeout:g}s", name)
         if error:
@@ -84,51 +85,3 @@ class SpamChain:
                 what = f"a Verdict with action {verdict.action!r}"
             return Verdict(Action.MODERATE, f"filter returned {what}", name)
         return verdict
-
-
-class FilterThreads:
-    """Daemon threads that run filters, kept for the next comment instead of started anew.
-
-    Starting a thread per filter per comment cost more than the filters themselves (on a busy
-    machine, milliseconds each). A thread whose filter hangs stays with it and is not reused
-    until the filter returns; another comment's filter gets an idle thread or a new one. The
-    thread carries the filter's name while it runs (``spam-filter-NAME``), as before.
-    """
-
-    def __init__(self) -> None:
-        self._idle: list[queue.SimpleQueue[_Task]] = []
-        self._lock = threading.Lock()
-
-    def run(
-        self, name: str, context: contextvars.Context, target: Callable[[], None], timeout: float
-    ) -> bool:
-        """Run ``target`` in ``context`` on a pooled thread; False if it took over ``timeout``."""
-        task = _Task(name, context, target)
-        with self._lock:
-            tasks = self._idle.pop() if self._idle else None
-        if tasks is None:
-            tasks = queue.SimpleQueue()
-            threading.Thread(target=self._serve, args=(tasks,), daemon=True).start()
-        tasks.put(task)
-        return task.done.wait(timeout)
-
-    def _serve(self, tasks: queue.SimpleQueue[_Task]) -> None:
-        me = threading.current_thread()
-        while True:
-            task = tasks.get()
-            me.name = task.name
-            try:
-                task.context.run(task.target)
-            finally:
-                me.name = "spam-filter-idle"
-                task.done.set()
-                with self._lock:
-                    self._idle.append(tasks)
-
-
-@dataclass
-class _Task:
-    name: str
-    context: contextvars.Context
-    target: Callable[[], None]
-    done: threading.Event = field(default_factory=threading.Event)
