@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import Engine, Select, Table, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -202,11 +202,13 @@ class StampingStore:
     """The chosen comment store, stamping the post after each change readers can see.
 
     Reads, and any method a plugin's store adds (``backup``, say), are the wrapped store's
-    own; ``inner`` is the store itself (see ``unwrap``).
+    own; ``inner`` is the store itself (see ``unwrap``). A store used outside a request or
+    command (a script holding the service) stamps in the app it was built for.
     """
 
-    def __init__(self, inner: CommentStore) -> None:
+    def __init__(self, inner: CommentStore, app: Flask) -> None:
         self.inner = inner
+        self._app = app
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -245,30 +247,37 @@ class StampingStore:
     def add(self, new: NewComment) -> StoredComment:
         stored = self.inner.add(new)
         if stored.status is Status.APPROVED:  # held comments change no public page
-            post_changed(stored.post_id)
+            self._stamp(stored.post_id)
         return stored
 
     def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
         stored = self.inner.add_many(news)
         for post_id in dict.fromkeys(c.post_id for c in stored):
-            post_changed(post_id)
+            self._stamp(post_id)
         return stored
 
     def set_status(self, comment_id: str, status: Status) -> StoredComment:
         comment = self.inner.set_status(comment_id, status)
-        post_changed(comment.post_id)
+        self._stamp(comment.post_id)
         return comment
 
     def delete(self, comment_id: str) -> None:
         comment = self.inner.get(comment_id)
         self.inner.delete(comment_id)
         if comment is not None:
-            post_changed(comment.post_id)
+            self._stamp(comment.post_id)
 
     def delete_for_post(self, post_id: str) -> int:
         removed = self.inner.delete_for_post(post_id)
-        post_changed(post_id)
+        self._stamp(post_id)
         return removed
+
+    def _stamp(self, post_id: str) -> None:
+        if has_app_context():
+            post_changed(post_id)
+        else:
+            with self._app.app_context():
+                post_changed(post_id)
 
 
 def unwrap(store: CommentStore) -> CommentStore:

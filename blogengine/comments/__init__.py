@@ -72,7 +72,7 @@ def build_service(app: Flask, registry: Registry) -> CommentService:
     return CommentService(
         captcha=captcha,
         chain=SpamChain(filters, timeout=float(config["COMMENTS_FILTER_TIMEOUT"])),
-        store=StampingStore(store),
+        store=StampingStore(store, app),
         ledger=SqlNonceLedger(),
         secret_key=config["SECRET_KEY"],
         moderate_all=bool(config["COMMENTS_MODERATE_ALL"]),
