@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -23,7 +24,9 @@ from werkzeug.exceptions import HTTPException
 
 from .comments import get_service
 from .comments.contracts import StoreError
+from .config import site_timezone
 from .extensions import db
+from .identicon import DIGEST_BYTES, avatar_url, identicon_svg
 from .models import Post
 from .post_page import find_reader_post, get_post_or_404, render_post, shown_to_readers
 from .posts.service import moved_to, newest_first
@@ -104,11 +107,26 @@ def posts_feed() -> Response:
 
 @bp.get("/posts/<slug>/comments.atom")
 def comments_feed(slug: str) -> Response:
+    """The post's newest published comments; a reply says which comment it answers
+    (RFC 4685 ``thr:in-reply-to``, and in words). Three reads however many comments."""
     post = get_post_or_404(slug)
-    comments = shown_to_readers(get_service().store.list_for_post(post.uid))
-    newest = comments[-FEED_ENTRIES:][::-1]
-    updated = max((c.created_at for c in comments), default=post.updated_at)
-    body = render_template("feeds/comments.atom", post=post, comments=newest, updated=updated)
+    store = get_service().store
+    count = store.count_for_posts([post.uid])[post.uid]
+    newest = shown_to_readers(store.list_for_post(post.uid, offset=max(0, count - FEED_ENTRIES)))[
+        ::-1
+    ]
+    parents = store.get_many(sorted({c.parent_id for c in newest if c.parent_id}))
+    # Archived comments may have no time: Atom needs one, so they carry the post's.
+    times = [c.created_at for c in newest if c.created_at is not None]
+    updated = max(times, default=None) or entry_updated(post)
+    body = render_template(
+        "feeds/comments.atom",
+        post=post,
+        comments=newest,
+        parents=parents,
+        updated=updated,
+        fallback_time=post.sort_time,
+    )
     return Response(body, mimetype="application/atom+xml")
 
 
@@ -140,6 +158,37 @@ def long_date(when: datetime) -> str:
     """A date people read without thinking: 8 December 2008."""
     when = when.astimezone(UTC)
     return f"{when.day} {when:%B %Y}"
+
+
+@bp.app_template_filter()
+def local_time(when: datetime) -> datetime:
+    """A stored (UTC) time in the site's time zone, SITE_TIMEZONE."""
+    return when.astimezone(site_timezone(current_app.config))
+
+
+@bp.app_template_filter()
+def rfc3339_local(when: datetime) -> str:
+    """A ``<time datetime>`` value that keeps the zone's offset: 2026-12-02T10:15:00+01:00."""
+    return when.isoformat(timespec="seconds")
+
+
+@bp.app_template_filter()
+def long_datetime(when: datetime) -> str:
+    """A comment's date and time as people read it: 2 December 2026, 10:15 CET."""
+    return f"{when.day} {when:%B %Y, %H:%M} {when.tzname() or ''}".rstrip()
+
+
+bp.add_app_template_global(avatar_url)
+
+
+@bp.get("/identicon/<name>.svg")
+def identicon(name: str) -> Response:
+    """A commenter's identicon; drawn from its name (a keyed hash), so cached for good."""
+    if not re.fullmatch(rf"[0-9a-f]{{{DIGEST_BYTES * 2}}}", name):
+        abort(404)
+    response = Response(identicon_svg(bytes.fromhex(name)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @bp.app_template_filter()

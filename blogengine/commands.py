@@ -126,7 +126,7 @@ def comments_list(status: str | None, slug: str | None, limit: int) -> None:
     else:
         statuses = [wanted] if wanted else list(Status)
         found = [c for s in statuses for c in store.list_by_status(s, limit=limit)]
-        comments = sorted(found, key=lambda c: c.created_at, reverse=True)[:limit]
+        comments = sorted(found, key=_newest_first)[:limit]
     if not comments:
         click.echo("No comments.")
         return
@@ -135,10 +135,10 @@ def comments_list(status: str | None, slug: str | None, limit: int) -> None:
         [
             c.id,
             slugs.get(c.post_id, f"? {c.post_id}"),
-            str(c.number),
+            str(c.number) if c.number is not None else "-",
             preview(c.author, 24),
             c.status.value,
-            c.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            c.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if c.created_at else "-",
             preview(c.body),
             printable("; ".join(f"{v.source}: {v.reason}" for v in c.verdicts)) or "-",
         ]
@@ -208,7 +208,8 @@ def comments_restore(ids: tuple[str, ...]) -> None:
 
 def _describe(comment: StoredComment) -> str:
     slug = _slugs_by_uid({comment.post_id}).get(comment.post_id, comment.post_id)
-    return f"{comment.id} ({slug} #{comment.number} by {preview(comment.author, 40)})"
+    number = f"#{comment.number}" if comment.number is not None else "unnumbered"
+    return f"{comment.id} ({slug} {number} by {preview(comment.author, 40)})"
 
 
 # -- blogengine posts ... ----------------------------------------------------------------
@@ -455,6 +456,12 @@ def _post_by_slug(slug: str) -> Post:
     if post is None:
         raise click.ClickException(f"no post with slug {slug!r} (`blogengine posts list`)")
     return post
+
+
+def _newest_first(comment: StoredComment) -> tuple[bool, float]:
+    """Newest first; comments without a time (archives) last."""
+    when = comment.created_at
+    return (when is None, -when.timestamp() if when else 0.0)
 
 
 def _slugs_by_uid(uids: set[str]) -> dict[str, str]:

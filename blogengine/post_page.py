@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.security import safe_join
 
@@ -30,7 +32,8 @@ from .comments import get_service
 from .comments.contracts import CommentKind, PostRef, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
 from .comments.names import protected_names
-from .comments.service import CommentService
+from .comments.service import PENDING_MESSAGE, PUBLISHED_MESSAGE, CommentService
+from .comments.threads import ThreadNode, build_threads
 from .extensions import db
 from .models import Post
 from .timeutil import utcnow
@@ -39,6 +42,14 @@ log = logging.getLogger(__name__)
 
 #: The session key holding the id of the reader's comment that awaits moderation.
 PENDING_SESSION_KEY = "pending_comment"
+#: The session key holding the id of the comment the reader just published.
+PUBLISHED_SESSION_KEY = "published_comment"
+#: Beyond any post's comments; a larger number is a 404, not one the database cannot hold.
+MAX_COMMENT_NUMBER = 1_000_000_000
+CANNOT_ANSWER = (
+    "Comment #{number} cannot be answered: it is not published (it may be awaiting "
+    "moderation or have been removed). You can still leave a new comment."
+)
 #: Pages that carry the comment form hold a per-reader CSRF token and submission key: a
 #: shared cache must never hand them to another reader.
 FORM_PAGE_HEADERS = {"Cache-Control": "private, no-store"}
@@ -77,6 +88,16 @@ def shown_to_readers(comments: list[StoredComment]) -> list[StoredComment]:
     return [c for c in comments if c.kind is CommentKind.COMMENT]
 
 
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of a post's comments: whole threads, and where the other pages are."""
+
+    threads: list[ThreadNode]
+    count: int  # the post's published comments, all pages
+    page: int
+    pages: int
+
+
 def render_post(
     post: Post,
     form: CommentForm | None = None,
@@ -84,42 +105,108 @@ def render_post(
     status: int = 200,
     problem: str | None = None,
 ) -> tuple[str, int, dict[str, str]]:
-    """The post page with its comments and the form.
+    """The post page with a page of its comments and the form.
 
     ``form`` is the reader's form when re-rendering after a problem, so every field comes
-    back as typed; ``problem`` says what went wrong, in words, above the form.
+    back as typed (whom a reply answers too); ``problem`` says what went wrong, in words,
+    above the form. ``?cpage=K`` chooses the page of comments, ``?replyto=N`` makes the form
+    a reply to comment N.
     """
     service = get_service()
+    if form is None:
+        form = CommentForm(formdata=None)
+        form.replyto.data = request.args.get("replyto", "")
+    if not form.submission_key.data:
+        form.submission_key.data = new_submission_key()
+    owner = bool(current_user.is_authenticated)
+    if owner and not form.author.data:
+        form.author.data = current_user.username
+    wanted_page = _wanted_page()
+    reply_problem = None
     try:
-        comments: list[StoredComment] | None = shown_to_readers(
-            service.store.list_for_post(post.uid)
-        )
+        comments: CommentPage | None = _comment_page(service, post, wanted_page)
         own_pending = _own_pending_comment(service)
+        published_id = session.pop(PUBLISHED_SESSION_KEY, None)
+        replying_to = reply_target(post, form.replyto.data) if form.replyto.data else None
     except StoreError as exc:
         # The reader may have just typed a comment: keep the page and their text, say why.
         log.error("comment store failed showing %s: %s", post.slug, exc)
-        comments, own_pending = None, None
+        comments, own_pending, published_id, replying_to = None, None, None, None
         status = 503 if status == 200 else status
-    notices = get_flashed_messages(with_categories=True)
-    if form is None:
-        form = CommentForm(formdata=None)
-    if not form.submission_key.data:
-        form.submission_key.data = new_submission_key()
-    captcha_html = service.render_captcha(request.remote_addr)
-    extra_fields = service.form_fields()
+    else:
+        if form.replyto.data and replying_to is None:
+            reply_problem = CANNOT_ANSWER.format(number=form.replyto.data)
+            form.replyto.data = ""
+    if comments is not None and wanted_page > comments.pages:
+        abort(404)
     html = render_template(
         "post.html",
         post=post,
         image_url=archived_image_url(post.image_name),
         comments=comments,
         own_pending=own_pending,
-        notices=notices,
+        pending_message=PENDING_MESSAGE,
+        published_id=published_id,
+        published_message=PUBLISHED_MESSAGE,
+        notices=get_flashed_messages(with_categories=True),
         form=form,
-        captcha_html=captcha_html,
-        extra_fields=extra_fields,
+        owner=owner,
+        replying_to=replying_to,
+        reply_problem=reply_problem,
+        captcha_html=None if owner else service.render_captcha(request.remote_addr),
+        extra_fields=None if owner else service.form_fields(),
         problem=problem,
     )
     return html, status, FORM_PAGE_HEADERS
+
+
+def _wanted_page() -> int:
+    """The page of comments asked for (?cpage=K, 1 if absent); absurd numbers are a 404."""
+    page = request.args.get("cpage", 1, type=int) or 1
+    if not 1 <= page <= MAX_COMMENT_NUMBER:
+        abort(404)
+    return page
+
+
+def _comment_page(service: CommentService, post: Post, page: int) -> CommentPage:
+    """Page ``page`` of the post's threads, nested; three reads however many comments."""
+    config = current_app.config
+    per_page = max(1, int(config["COMMENTS_PER_PAGE"]))
+    store = service.store
+    count = store.count_for_posts([post.uid])[post.uid]
+    pages = max(1, -(-store.count_threads(post.uid) // per_page))
+    listed = shown_to_readers(
+        store.list_threads(post.uid, offset=(page - 1) * per_page, limit=per_page)
+    )
+    threads = build_threads(listed, int(config["COMMENTS_MAX_DEPTH"]))
+    return CommentPage(threads=threads, count=count, page=page, pages=pages)
+
+
+def comment_page_url(post: Post, number: int) -> str | None:
+    """The URL that shows published comment ``number``: its page, at its anchor; None if
+    it is not shown."""
+    index = get_service().store.thread_index(post.uid, number)
+    if index is None:
+        return None
+    per_page = max(1, int(current_app.config["COMMENTS_PER_PAGE"]))
+    page = index // per_page + 1
+    return url_for(
+        "blog.post",
+        slug=post.slug,
+        cpage=page if page > 1 else None,
+        _anchor=f"comment-{number}",
+    )
+
+
+def reply_target(post: Post, replyto: str) -> StoredComment | None:
+    """The published comment of ``post`` that ``replyto`` (a number as typed) names, or None."""
+    number = replyto.strip()
+    if not number.isascii() or not number.isdigit() or not 1 <= int(number) <= MAX_COMMENT_NUMBER:
+        return None
+    comment = get_service().store.get_by_number(post.uid, int(number))
+    if comment is None or comment.status is not Status.APPROVED:
+        return None
+    return comment
 
 
 def render_comment_problem(
@@ -145,6 +232,11 @@ def render_comment_problem(
 def remember_pending(comment: StoredComment) -> None:
     """Show the reader their held comment on the next page (to them only, once)."""
     session[PENDING_SESSION_KEY] = comment.id
+
+
+def remember_published(comment: StoredComment) -> None:
+    """Say "published" inside the reader's comment on the next page, where they land."""
+    session[PUBLISHED_SESSION_KEY] = comment.id
 
 
 def _own_pending_comment(service: CommentService) -> StoredComment | None:

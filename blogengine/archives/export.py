@@ -105,7 +105,7 @@ def _post_record(post: Post) -> dict[str, Any]:
 
 
 def _comment_record(
-    post: Post, c: StoredComment, numbers: dict[str, int], include_private: bool
+    post: Post, c: StoredComment, numbers: dict[str, int | None], include_private: bool
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "type": "comment",

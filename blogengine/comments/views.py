@@ -5,22 +5,28 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
+from ..models import Post
 from ..post_page import (
+    MAX_COMMENT_NUMBER,
+    comment_page_url,
     get_post_or_404,
     post_ref,
     remember_pending,
+    remember_published,
     render_comment_problem,
     render_post,
+    reply_target,
 )
 from ..security import limit_comments
 from . import get_service
-from .contracts import CommentDraft
+from .contracts import CommentDraft, Role
 from .forms import CommentForm
-from .service import OutcomeKind, raw_fields
+from .service import REPLY_REFUSED_MESSAGE, OutcomeKind, raw_fields
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +50,17 @@ def post_comment(slug: str) -> Any:
     if not form.validate_on_submit():
         return render_post(post, form, status=422, problem=INVALID_FORM)
 
-    outcome = get_service().submit(_draft(form, post.uid), post_ref(post))
+    service = get_service()
+    parent_id: str | None = None
+    if form.replyto.data:
+        parent = reply_target(post, form.replyto.data)
+        if parent is None:
+            return _reply_refused(post, form)
+        parent_id = parent.id
+    outcome = service.submit(_draft(form, post.uid, parent_id), post_ref(post))
 
+    if outcome.kind is OutcomeKind.REPLY_REFUSED:
+        return _reply_refused(post, form)
     if outcome.kind is OutcomeKind.CAPTCHA_FAILED:
         form.captcha_error = outcome.message
         return render_post(post, form, status=422, problem=outcome.message)
@@ -54,27 +69,55 @@ def post_comment(slug: str) -> Any:
 
     comment = outcome.comment
     assert comment is not None
-    if outcome.kind is OutcomeKind.PUBLISHED:
-        flash(outcome.message, "published")
-        anchor = f"comment-{comment.number}"
-    else:
-        flash(outcome.message, "pending")
-        remember_pending(comment)
-        anchor = "your-comment"
-    return redirect(url_for("blog.post", slug=post.slug, _anchor=anchor), code=303)
+    if outcome.kind is OutcomeKind.PUBLISHED and comment.number is not None:
+        # The notice is shown inside the comment, where the reader lands.
+        remember_published(comment)
+        url = comment_page_url(post, comment.number)
+        return redirect(url or url_for("blog.post", slug=post.slug, _anchor="comments"), code=303)
+    remember_pending(comment)
+    return redirect(url_for("blog.post", slug=post.slug, _anchor="your-comment"), code=303)
 
 
-def _draft(form: CommentForm, post_id: str) -> CommentDraft:
+@bp.get("/posts/<slug>/comments")
+def comment_form(slug: str) -> Any:
+    """A GET of the POST URL (a reload, a shared link): the post's form, not a bare 405."""
+    post = get_post_or_404(slug)
+    return redirect(url_for("blog.post", slug=post.slug, _anchor="respond"), code=303)
+
+
+@bp.get("/posts/<slug>/comments/<int:number>")
+def permalink(slug: str, number: int) -> Any:
+    """Comment ``number`` of the post, on whichever page of comments holds it now."""
+    post = get_post_or_404(slug)
+    if number < 1 or number > MAX_COMMENT_NUMBER:
+        abort(404)
+    url = comment_page_url(post, number)
+    if url is None:
+        abort(404)
+    return redirect(url, code=302)
+
+
+def _reply_refused(post: Post, form: CommentForm) -> Any:
+    """The reply's target is not published: keep the text, drop the target, say why."""
+    log.info("reply to comment %r of %s refused", form.replyto.data, post.slug)
+    form.replyto.data = ""
+    return render_post(post, form, status=422, problem=REPLY_REFUSED_MESSAGE)
+
+
+def _draft(form: CommentForm, post_id: str, parent_id: str | None) -> CommentDraft:
     return CommentDraft(
         post_id=post_id,
         author=(form.author.data or "").strip(),
         body=(form.body.data or "").strip("\n"),  # the form already made line breaks "\n"
         email=(form.email.data or "").strip() or None,
         website=(form.website.data or "").strip() or None,
+        parent_id=parent_id,
         remote_addr=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:500] or None,
         submission_key=form.submission_key.data,
         fields=raw_fields(request.form),
+        # From the signed-in session only, never from anything the reader typed.
+        role=Role.OWNER if current_user.is_authenticated else None,
     )
 
 
