@@ -127,14 +127,15 @@ def render_post(
         comments: CommentPage | None = _comment_page(service, post, wanted_page)
         own_pending = _own_pending_comment(service)
         published_id = session.pop(PUBLISHED_SESSION_KEY, None)
-        replying_to = reply_target(post, form.replyto.data) if form.replyto.data else None
+        wanted = (form.replyto.data or "").strip()
+        replying_to = reply_target(post, wanted) if wanted else None
     except StoreError as exc:
         # The reader may have just typed a comment: keep the page and their text, say why.
         log.error("comment store failed showing %s: %s", post.slug, exc)
         comments, own_pending, published_id, replying_to = None, None, None, None
         status = 503 if status == 200 else status
     else:
-        if form.replyto.data and replying_to is None:
+        if wanted and replying_to is None:
             reply_problem = CANNOT_ANSWER.format(number=form.replyto.data)
             form.replyto.data = ""
     if comments is not None and wanted_page > comments.pages:

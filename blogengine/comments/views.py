@@ -52,8 +52,8 @@ def post_comment(slug: str) -> Any:
 
     service = get_service()
     parent_id: str | None = None
-    if form.replyto.data:
-        parent = reply_target(post, form.replyto.data)
+    if (form.replyto.data or "").strip():
+        parent = reply_target(post, form.replyto.data or "")
         if parent is None:
             return _reply_refused(post, form)
         parent_id = parent.id

@@ -115,6 +115,16 @@ class LiveServer:
         conn.close()
         return [(int(n), str(s)) for n, s in rows]
 
+    def set_status(self, number: int, status: str) -> None:
+        """Moderate comment ``number`` of the seeded article straight in SQLite (no desk yet)."""
+        with sqlite3.connect(self.db_path, timeout=10) as conn:
+            conn.execute(
+                "UPDATE comments SET status = ? WHERE number = ? AND post_id = "
+                "(SELECT uid FROM posts WHERE title = ?)",
+                (status, number, SEED_TITLE),
+            )
+        conn.close()
+
     def failed_requests(self) -> list[str]:
         """Requests gunicorn answered with 4xx/5xx (favicon fetches reach no page event)."""
         if not self.log_path.exists():
