@@ -527,7 +527,8 @@ def test_any_reply_target_is_answered_or_refused_never_a_5xx(fuzz_app, target):
     if sent.status_code == 303:
         with app.app_context():
             store = get_service().store
-            [comment] = [c for c in store.list_for_post(post.uid) if c.body == body]
+            # Held or published (the duplicate filter may hold texts alike): stored once.
+            [comment] = [c for c in store.list_for_post(post.uid, None) if c.body == body]
             parent = store.get_by_number(post.uid, 1)
         if typed:
             assert typed.isascii() and int(typed) == 1, "only #1 is published"
