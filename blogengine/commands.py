@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
@@ -304,6 +304,24 @@ def split_title(source: str) -> tuple[str | None, str]:
             return line[2:].strip().rstrip("#").strip(), "\n".join(lines[i + 1 :]).strip("\n")
         break
     return None, source
+
+
+@posts_group.command("author-link")
+@click.argument("slug")
+def posts_author_link(slug: str) -> None:
+    """A link that gives the post's author the "author" mark on their comments there.
+
+    Send it to the author; it works in the browser that opens it, for AUTHOR_LINK_DAYS days.
+    """
+    from .authors import author_link_path
+
+    post = _post_by_slug(slug)
+    with current_app.test_request_context():
+        path = author_link_path(post)
+    days = current_app.config["AUTHOR_LINK_DAYS"]
+    click.echo(f"Give {post.author or 'the author'} this address (after your site's):")
+    click.echo(path)
+    click.echo(f"It works for {days} days, for this post only.")
 
 
 @posts_group.command("list")

@@ -57,6 +57,8 @@ class DefaultConfig:
     #: Show Gravatar images for commenters who gave an email (asks gravatar.com, with a hash
     #: of the email in the page). Off: a local identicon, drawn here, that reveals nothing.
     COMMENTS_GRAVATAR = False
+    #: Days an author link (`blogengine posts author-link SLUG`) can be opened.
+    AUTHOR_LINK_DAYS = 30
 
     #: The CAPTCHA backend by name (`blogengine plugins` lists them). `altcha`: a proof of work
     #: the browser does, with the `math` question for readers without JavaScript.

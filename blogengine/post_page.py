@@ -28,8 +28,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.security import safe_join
 
+from .authors import role_for
 from .comments import get_service
-from .comments.contracts import CommentKind, PostRef, Status, StoredComment, StoreError
+from .comments.contracts import CommentKind, PostRef, Role, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
 from .comments.names import protected_names
 from .comments.service import PENDING_MESSAGE, PUBLISHED_MESSAGE, CommentService
@@ -118,8 +119,8 @@ def render_post(
         form.replyto.data = request.args.get("replyto", "")
     if not form.submission_key.data:
         form.submission_key.data = new_submission_key()
-    owner = bool(current_user.is_authenticated)
-    if owner and not form.author.data:
+    role = role_for(post)
+    if role is Role.OWNER and not form.author.data:
         form.author.data = current_user.username
     wanted_page = _wanted_page()
     reply_problem = None
@@ -151,11 +152,11 @@ def render_post(
         published_message=PUBLISHED_MESSAGE,
         notices=get_flashed_messages(with_categories=True),
         form=form,
-        owner=owner,
+        role=role,
         replying_to=replying_to,
         reply_problem=reply_problem,
-        captcha_html=None if owner else service.render_captcha(request.remote_addr),
-        extra_fields=None if owner else service.form_fields(),
+        captcha_html=None if role else service.render_captcha(request.remote_addr),
+        extra_fields=None if role else service.form_fields(),
         problem=problem,
     )
     return html, status, FORM_PAGE_HEADERS

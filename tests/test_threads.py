@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -541,3 +542,59 @@ def test_any_reply_target_is_answered_or_refused_never_a_5xx(fuzz_app, target):
         page = sent.get_data(as_text=True)
         assert REPLY_REFUSED_MESSAGE in page
         assert textarea(page) == body
+
+
+def author_link(runner: Any, slug: str) -> str:
+    result = runner.invoke(args=["posts", "author-link", slug])
+    assert result.exit_code == 0, result.output
+    [path] = [line for line in result.output.splitlines() if line.startswith("/posts/")]
+    return path
+
+
+def test_an_author_link_gives_the_posts_author_the_mark_on_that_post_only(
+    app, client, post, runner
+):
+    other = add_post(app, "Another", "another")
+    path = author_link(runner, post.slug)
+    assert path.startswith(f"/posts/{post.slug}/author/")
+    landed = client.get(path)
+    assert landed.status_code == 303 and landed.headers["Location"].endswith("#respond")
+
+    html = page(client, f"/posts/{post.slug}")
+    assert "You are this post’s author" in html
+    assert 'name="captcha_answer"' not in html
+    sent = client.post(
+        f"/posts/{post.slug}/comments",
+        data={**hidden_fields(html), "author": "Hillary", "body": "The author answers."},
+    )
+    assert sent.status_code == 303
+    assert 'class="author-mark"' in item(page(client, sent.headers["Location"]), 1)
+
+    elsewhere = page(client, f"/posts/{other.slug}")
+    assert 'name="captcha_answer"' in elsewhere, "the link is for its own post only"
+    sent = client.post(
+        f"/posts/{other.slug}/comments",
+        data={**hidden_fields(elsewhere), "author": "Hillary", "body": "Elsewhere.",
+              "captcha_answer": "human"},
+    )  # fmt: skip
+    assert 'class="author-mark"' not in page(client, sent.headers["Location"])
+    with app.app_context():
+        [mine] = get_service().store.list_for_post(post.uid)
+        [theirs] = get_service().store.list_for_post(other.uid)
+    assert (mine.role, theirs.role) == (Role.AUTHOR, None)
+
+
+def test_a_damaged_expired_or_other_posts_author_link_does_nothing(app, client, post, runner):
+    other = add_post(app, "Another", "another")
+    good = author_link(runner, other.slug)
+    token = good.rsplit("/", 1)[1]
+    for path in (
+        f"/posts/{post.slug}/author/{token}",  # another post's link
+        f"/posts/{other.slug}/author/{token[:-2]}xx",  # damaged
+    ):
+        assert client.get(path).status_code == 403, path
+    app.config["AUTHOR_LINK_DAYS"] = -1  # every link is now too old
+    answer = client.get(good)
+    assert answer.status_code == 403
+    assert "ask the blog's owner for a new one" in html.unescape(answer.get_data(as_text=True))
+    assert "You are this post’s author" not in page(client, f"/posts/{other.slug}")

@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_login import current_user
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
+from ..authors import accept_author_link, role_for
 from ..models import Post
 from ..post_page import (
     MAX_COMMENT_NUMBER,
@@ -24,7 +32,7 @@ from ..post_page import (
 )
 from ..security import limit_comments
 from . import get_service
-from .contracts import CommentDraft, Role
+from .contracts import CommentDraft
 from .forms import CommentForm
 from .service import REPLY_REFUSED_MESSAGE, OutcomeKind, raw_fields
 
@@ -57,7 +65,7 @@ def post_comment(slug: str) -> Any:
         if parent is None:
             return _reply_refused(post, form)
         parent_id = parent.id
-    outcome = service.submit(_draft(form, post.uid, parent_id), post_ref(post))
+    outcome = service.submit(_draft(form, post, parent_id), post_ref(post))
 
     if outcome.kind is OutcomeKind.REPLY_REFUSED:
         return _reply_refused(post, form)
@@ -85,6 +93,22 @@ def comment_form(slug: str) -> Any:
     return redirect(url_for("blog.post", slug=post.slug, _anchor="respond"), code=303)
 
 
+@bp.get("/posts/<slug>/author/<token>")
+def author_link(slug: str, token: str) -> Any:
+    """An author link from the owner: this browser's comments on the post carry the mark."""
+    post = get_post_or_404(slug)
+    if not accept_author_link(post, token):
+        html = render_template(
+            "errors/message.html",
+            title="This author link does not work",
+            message="The link is damaged, is for another post, or has expired. Please ask "
+            "the blog's owner for a new one.",
+        )
+        return html, 403
+    # The form at #respond now says "You are this post's author", where the author lands.
+    return redirect(url_for("blog.post", slug=post.slug, _anchor="respond"), code=303)
+
+
 @bp.get("/posts/<slug>/comments/<int:number>")
 def permalink(slug: str, number: int) -> Any:
     """Comment ``number`` of the post, on whichever page of comments holds it now."""
@@ -104,9 +128,9 @@ def _reply_refused(post: Post, form: CommentForm) -> Any:
     return render_post(post, form, status=422, problem=REPLY_REFUSED_MESSAGE)
 
 
-def _draft(form: CommentForm, post_id: str, parent_id: str | None) -> CommentDraft:
+def _draft(form: CommentForm, post: Post, parent_id: str | None) -> CommentDraft:
     return CommentDraft(
-        post_id=post_id,
+        post_id=post.uid,
         author=(form.author.data or "").strip(),
         body=(form.body.data or "").strip("\n"),  # the form already made line breaks "\n"
         email=(form.email.data or "").strip() or None,
@@ -116,8 +140,8 @@ def _draft(form: CommentForm, post_id: str, parent_id: str | None) -> CommentDra
         user_agent=(request.user_agent.string or "")[:500] or None,
         submission_key=form.submission_key.data,
         fields=raw_fields(request.form),
-        # From the signed-in session only, never from anything the reader typed.
-        role=Role.OWNER if current_user.is_authenticated else None,
+        # From the session only (the owner signed in, or an author link), never from the form.
+        role=role_for(post),
     )
 
 
