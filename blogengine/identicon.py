@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 
 from .comments.contracts import StoredComment
 
@@ -70,4 +70,10 @@ def avatar_url(comment: StoredComment) -> str:
     if current_app.config["COMMENTS_GRAVATAR"] and comment.email:
         email_hash = hashlib.sha256(comment.email.strip().lower().encode()).hexdigest()
         return f"https://www.gravatar.com/avatar/{email_hash}?s=80&d=identicon"
-    return url_for("blog.identicon", name=identicon_name(comment))
+    # One url_for per request, not per comment (a page may show hundreds of faces).
+    if "identicon_url" not in g:
+        g.identicon_url = url_for("blog.identicon", name=_NAME_SLOT)
+    return str(g.identicon_url).replace(_NAME_SLOT, identicon_name(comment))
+
+
+_NAME_SLOT = "0" * (DIGEST_BYTES * 2)

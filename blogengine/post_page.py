@@ -141,9 +141,12 @@ def render_post(
             form.replyto.data = ""
     if comments is not None and wanted_page > comments.pages:
         abort(404)
+    this_page = comments.page if comments is not None and comments.page > 1 else None
     html = render_template(
         "post.html",
         post=post,
+        # Each comment's Reply link is this plus its number: one url_for, not one per comment.
+        reply_prefix=url_for("blog.post", slug=post.slug, cpage=this_page, replyto=""),
         image_url=archived_image_url(post.image_name),
         comments=comments,
         own_pending=own_pending,

@@ -70,7 +70,9 @@ class CommentRow(Model):
         Index("ix_comments_remote_created", "remote_addr", "created_at"),
         Index("ix_comments_post_created", "post_id", "created_at"),
         Index("ix_comments_post_fingerprint", "post_id", "fingerprint", "created_at"),
-        Index("ix_comments_post_thread", "post_id", "thread_id"),
+        # Pages of threads: the top-level comments in number order, then their threads.
+        Index("ix_comments_post_status_number", "post_id", "status", "number"),
+        Index("ix_comments_post_thread", "post_id", "thread_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -26,11 +26,18 @@ def upgrade():
     # No comment was a reply before this revision: each starts its own thread.
     op.execute('UPDATE comments SET thread_id = id')
     with op.batch_alter_table('comments', schema=None) as batch_op:
-        batch_op.create_index('ix_comments_post_thread', ['post_id', 'thread_id'], unique=False)
+        # Pages of threads: the top-level comments in number order, then their threads.
+        batch_op.create_index(
+            'ix_comments_post_status_number', ['post_id', 'status', 'number'], unique=False
+        )
+        batch_op.create_index(
+            'ix_comments_post_thread', ['post_id', 'thread_id', 'status'], unique=False
+        )
 
 
 def downgrade():
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_index('ix_comments_post_thread')
+        batch_op.drop_index('ix_comments_post_status_number')
         batch_op.drop_column('role')
         batch_op.drop_column('thread_id')
