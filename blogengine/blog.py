@@ -28,7 +28,13 @@ from .config import site_timezone
 from .extensions import db
 from .identicon import DIGEST_BYTES, avatar_url, identicon_svg
 from .models import Post
-from .post_page import find_reader_post, get_post_or_404, render_post, shown_to_readers
+from .post_page import (
+    find_reader_post,
+    get_post_or_404,
+    render_post,
+    shown_kinds,
+    shown_to_readers,
+)
 from .posts.service import moved_to, newest_first
 from .timeutil import utcnow
 
@@ -70,7 +76,9 @@ def index() -> str:
     )
     if page > 1 and not pagination.items:
         abort(404)
-    counts = get_service().store.count_for_posts([p.uid for p in pagination.items])
+    counts = get_service().store.count_for_posts(
+        [p.uid for p in pagination.items], kinds=shown_kinds()
+    )
     return render_template(
         "index.html", pagination=pagination, posts=pagination.items, counts=counts
     )

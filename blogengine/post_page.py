@@ -82,6 +82,11 @@ def post_ref(post: Post) -> PostRef:
     )
 
 
+def shown_kinds() -> tuple[CommentKind, ...] | None:
+    """The kinds of comment readers see (None: all of them, pingbacks too)."""
+    return None if current_app.config["COMMENTS_SHOW_PINGBACKS"] else (CommentKind.COMMENT,)
+
+
 def shown_to_readers(comments: list[StoredComment]) -> list[StoredComment]:
     """Pingbacks and trackbacks (from imported archives) only when COMMENTS_SHOW_PINGBACKS."""
     if current_app.config["COMMENTS_SHOW_PINGBACKS"]:
@@ -178,7 +183,7 @@ def _comment_page(service: CommentService, post: Post, page: int) -> CommentPage
     config = current_app.config
     per_page = max(1, int(config["COMMENTS_PER_PAGE"]))
     store = service.store
-    count = store.count_for_posts([post.uid])[post.uid]
+    count = store.count_for_posts([post.uid], kinds=shown_kinds())[post.uid]
     pages = max(1, -(-store.count_threads(post.uid) // per_page))
     listed = shown_to_readers(
         store.list_threads(post.uid, offset=(page - 1) * per_page, limit=per_page)

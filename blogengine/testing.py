@@ -311,6 +311,15 @@ class StorageContract:
         assert store.count_for_posts(ids, Status.PENDING) == {"p1": 1, "p2": 0, "p3": 0, "p4": 0}
         assert store.count_for_posts(ids, Status.SPAM)["p2"] == 1
         assert store.count_for_posts([]) == {}
+        store.add(new_comment("p3", kind=CommentKind.PINGBACK))
+        store.add(new_comment("p3", kind=CommentKind.TRACKBACK, status=Status.SPAM))
+        assert store.count_for_posts(["p1", "p3"]) == {"p1": 2, "p3": 2}
+        assert store.count_for_posts(["p1", "p3"], kinds=[CommentKind.COMMENT]) == {
+            "p1": 2,
+            "p3": 1,
+        }
+        pings = [CommentKind.PINGBACK, CommentKind.TRACKBACK]
+        assert store.count_for_posts(["p3"], Status.SPAM, kinds=pings) == {"p3": 1}
 
     def test_list_by_status_newest_first(self, store: CommentStore) -> None:
         times = [T0, T0 + timedelta(hours=2), T0 + timedelta(hours=1)]

@@ -238,12 +238,17 @@ class JsonlCommentStore:
         return sorted(roots, key=_number_order)
 
     def count_for_posts(
-        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+        self,
+        post_ids: Sequence[str],
+        status: Status = Status.APPROVED,
+        kinds: Sequence[CommentKind] | None = None,
     ) -> dict[str, int]:
         with self._reading():
             return {
                 post_id: sum(
-                    1 for c in self._by_post.get(post_id, {}).values() if c.status is status
+                    1
+                    for c in self._by_post.get(post_id, {}).values()
+                    if c.status is status and (kinds is None or c.kind in kinds)
                 )
                 for post_id in post_ids
             }

@@ -352,9 +352,13 @@ class CommentStore(Protocol):
         ...
 
     def count_for_posts(
-        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+        self,
+        post_ids: Sequence[str],
+        status: Status = Status.APPROVED,
+        kinds: Sequence[CommentKind] | None = None,
     ) -> dict[str, int]:
-        """Counts for many posts in one call (a post with none maps to 0)."""
+        """Counts for many posts in one call (a post with none maps to 0); only comments of
+        ``kinds`` when given (the page hides pingbacks unless the owner shows them)."""
         ...
 
     def list_by_status(

@@ -353,16 +353,20 @@ class SqlCommentStore:
             return session.scalar(before) or 0
 
     def count_for_posts(
-        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+        self,
+        post_ids: Sequence[str],
+        status: Status = Status.APPROVED,
+        kinds: Sequence[CommentKind] | None = None,
     ) -> dict[str, int]:
         counts = dict.fromkeys(post_ids, 0)
         if not post_ids:
             return counts
-        query = (
-            select(CommentRow.post_id, func.count())
-            .where(CommentRow.post_id.in_(list(post_ids)), CommentRow.status == status.value)
-            .group_by(CommentRow.post_id)
+        query = select(CommentRow.post_id, func.count()).where(
+            CommentRow.post_id.in_(list(post_ids)), CommentRow.status == status.value
         )
+        if kinds is not None:
+            query = query.where(CommentRow.kind.in_([k.value for k in kinds]))
+        query = query.group_by(CommentRow.post_id)
         with self._reading() as session:
             counts.update({post_id: n for post_id, n in session.execute(query)})
         return counts
