@@ -291,8 +291,12 @@ class JsonlCommentStore:
     ) -> list[StoredComment]:
         with self._reading():
             ids = self._by_print.get((post_id, fingerprint), ())
-            found = [self._comments[i] for i in ids if self._comments[i].created_at >= since]
-        return sorted(found, key=lambda c: c.number)
+            found = [
+                c
+                for c in (self._comments[i] for i in ids)
+                if c.created_at is not None and c.created_at >= since
+            ]
+        return sorted(found, key=lambda c: (c.created_at or _NEVER, c.id))
 
     def count_by_status(self) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)

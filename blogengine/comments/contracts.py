@@ -401,7 +401,7 @@ class CommentStore(Protocol):
         self, post_id: str, fingerprint: str, since: datetime
     ) -> list[StoredComment]:
         """The post's comments of any status created since ``since`` whose body's
-        ``text_fingerprint`` is ``fingerprint``, in number order (the duplicate filter).
+        ``text_fingerprint`` is ``fingerprint``, oldest first (the duplicate filter).
 
         Must not read the post's other comments: keep the fingerprint in an index.
         """

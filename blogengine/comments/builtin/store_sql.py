@@ -417,7 +417,7 @@ class SqlCommentStore:
                 CommentRow.fingerprint == fingerprint,
                 CommentRow.created_at >= since,
             )
-            .order_by(CommentRow.number)
+            .order_by(CommentRow.created_at, CommentRow.id)
         )
         return self._all(query)
 
