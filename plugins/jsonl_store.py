@@ -258,10 +258,7 @@ class JsonlCommentStore:
     ) -> list[StoredComment]:
         with self._reading():
             found = [c for c in self._comments.values() if c.status is status]
-        found.sort(
-            key=lambda c: (c.created_at is not None, c.created_at or _NEVER, c.number or 0),
-            reverse=True,
-        )
+        found.sort(key=_newest_first, reverse=True)
         return found[offset : None if limit is None else offset + limit]
 
     def find_by_submission_key(self, key: str) -> StoredComment | None:
@@ -322,7 +319,7 @@ class JsonlCommentStore:
 
         with self._reading():
             found = [c for c in self._comments.values() if matches(c)]
-        found.sort(key=lambda c: (c.created_at, c.number), reverse=True)
+        found.sort(key=_newest_first, reverse=True)
         return found[offset : None if limit is None else offset + limit]
 
     def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[StoredComment]:
@@ -606,6 +603,12 @@ def _new_stored(new: NewComment, number: int | None) -> StoredComment:
         kind=draft.kind,
         role=draft.role,
     )
+
+
+def _newest_first(comment: StoredComment) -> tuple[bool, datetime, int]:
+    """The queue's order, reversed: by time, comments without one (archives) last."""
+    when = comment.created_at
+    return (when is not None, when or _NEVER, comment.number or 0)
 
 
 def _number_order(comment: StoredComment) -> tuple[bool, int, bool, datetime]:

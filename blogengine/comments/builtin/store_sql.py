@@ -115,6 +115,13 @@ class CommentCounterRow(Model):
 _TABLE: Table = CommentRow.__table__  # type: ignore[assignment]  # a mapped class's is a Table
 _COUNTERS: Table = CommentCounterRow.__table__  # type: ignore[assignment]  # as above
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+#: The moderation queue's order: newest first, comments without a time (archives) last.
+_NEWEST_FIRST = (
+    CommentRow.created_at.is_(None),
+    CommentRow.created_at.desc(),
+    CommentRow.number.desc(),
+    CommentRow.id,
+)
 #: Numbered comments by number, then the unnumbered (held, spam) by time, unknown times last.
 _LISTING_ORDER = (
     CommentRow.number.is_(None),
@@ -377,12 +384,7 @@ class SqlCommentStore:
         query = (
             select(_TABLE)
             .where(CommentRow.status == status.value)
-            .order_by(
-                CommentRow.created_at.is_(None),
-                CommentRow.created_at.desc(),
-                CommentRow.number.desc(),
-                CommentRow.id,
-            )
+            .order_by(*_NEWEST_FIRST)
             .offset(offset)
             .limit(limit)
         )
@@ -452,7 +454,7 @@ class SqlCommentStore:
                     )
                 )
             )
-        stmt = stmt.order_by(CommentRow.created_at.desc(), CommentRow.number.desc())
+        stmt = stmt.order_by(*_NEWEST_FIRST)
         return self._all(stmt.offset(offset).limit(limit))
 
     def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[StoredComment]:
