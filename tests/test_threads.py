@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from desk_support import make_owner, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -39,7 +40,6 @@ from blogengine.comments.forms import without_controls
 from blogengine.comments.service import PUBLISHED_MESSAGE, REPLY_REFUSED_MESSAGE, OutcomeKind
 from blogengine.comments.threads import build_threads
 from blogengine.extensions import db
-from blogengine.models import User
 from blogengine.post_page import CANNOT_ANSWER
 from blogengine.rendering import comment_html
 
@@ -411,15 +411,9 @@ def test_a_misspelt_time_zone_stops_start_up(tmp_path):
 
 
 def sign_in_owner(app: Flask, client: FlaskClient, name: str = "Hillary") -> None:
-    with app.app_context():
-        user = User(username=name)
-        user.set_password("a long enough password")
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    """The owner signs in through the desk's sign-in form."""
+    make_owner(app, name)
+    assert sign_in(client, name).status_code == 303
 
 
 def test_the_signed_in_owner_gets_no_captcha_and_is_published_with_the_mark(
