@@ -293,7 +293,9 @@ class JsonlCommentStore:
                 for c in (self._comments[i] for i in ids)
                 if c.created_at is not None and c.created_at >= since
             ]
-        return sorted(found, key=lambda c: (c.created_at or _NEVER, c.id))
+        return sorted(
+            found, key=lambda c: (c.created_at or _NEVER, c.number is None, c.number or 0, c.id)
+        )
 
     def count_by_status(self) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)

@@ -419,7 +419,12 @@ class SqlCommentStore:
                 CommentRow.fingerprint == fingerprint,
                 CommentRow.created_at >= since,
             )
-            .order_by(CommentRow.created_at, CommentRow.id)
+            .order_by(
+                CommentRow.created_at,
+                CommentRow.number.is_(None),
+                CommentRow.number,
+                CommentRow.id,
+            )
         )
         return self._all(query)
 
