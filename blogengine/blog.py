@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,10 +27,12 @@ from werkzeug.exceptions import HTTPException
 from . import pagecache
 from .comments import get_service
 from .comments.contracts import StoreError
+from .config import site_timezone
 from .extensions import db
 from .freshness import Stamp, reader_post_stamp, site_stamp
+from .identicon import DIGEST_BYTES, avatar_url, identicon_svg
 from .models import Post
-from .post_page import get_post_or_404, serve_post, shown_to_readers
+from .post_page import get_post_or_404, serve_post, shown_kinds, shown_to_readers
 from .posts.service import moved_to, newest_first
 from .timeutil import utcnow
 
@@ -110,7 +113,9 @@ def _render_index(page: int, per_page: int, stamp: Stamp) -> tuple[str, int, dic
     )
     if page > 1 and not pagination.items:
         abort(404)
-    counts = get_service().store.count_for_posts([p.uid for p in pagination.items])
+    counts = get_service().store.count_for_posts(
+        [p.uid for p in pagination.items], kinds=shown_kinds()
+    )
     html = render_template(
         "index.html", pagination=pagination, posts=pagination.items, counts=counts
     )
@@ -161,10 +166,25 @@ def comments_feed(slug: str) -> Response:
 
 
 def _render_comments_feed(post: Post) -> tuple[str, int, dict[str, str]]:
-    comments = shown_to_readers(get_service().store.list_for_post(post.uid))
-    newest = comments[-FEED_ENTRIES:][::-1]
-    updated = max((c.created_at for c in comments), default=post.updated_at)
-    body = render_template("feeds/comments.atom", post=post, comments=newest, updated=updated)
+    """The post's newest published comments; a reply says which comment it answers
+    (RFC 4685 ``thr:in-reply-to``, and in words). Three reads however many comments."""
+    store = get_service().store
+    count = store.count_for_posts([post.uid])[post.uid]
+    newest = shown_to_readers(store.list_for_post(post.uid, offset=max(0, count - FEED_ENTRIES)))[
+        ::-1
+    ]
+    parents = store.get_many(sorted({c.parent_id for c in newest if c.parent_id}))
+    # Archived comments may have no time: Atom needs one, so they carry the post's.
+    times = [c.created_at for c in newest if c.created_at is not None]
+    updated = max(times, default=None) or entry_updated(post)
+    body = render_template(
+        "feeds/comments.atom",
+        post=post,
+        comments=newest,
+        parents=parents,
+        updated=updated,
+        fallback_time=post.sort_time,
+    )
     return body, 200, {}
 
 
@@ -196,6 +216,37 @@ def long_date(when: datetime) -> str:
     """A date people read without thinking: 8 December 2008."""
     when = when.astimezone(UTC)
     return f"{when.day} {when:%B %Y}"
+
+
+@bp.app_template_filter()
+def local_time(when: datetime) -> datetime:
+    """A stored (UTC) time in the site's time zone, SITE_TIMEZONE."""
+    return when.astimezone(site_timezone(current_app.config))
+
+
+@bp.app_template_filter()
+def rfc3339_local(when: datetime) -> str:
+    """A ``<time datetime>`` value that keeps the zone's offset: 2026-12-02T10:15:00+01:00."""
+    return when.isoformat(timespec="seconds")
+
+
+@bp.app_template_filter()
+def long_datetime(when: datetime) -> str:
+    """A comment's date and time as people read it: 2 December 2026, 10:15 CET."""
+    return f"{when.day} {when:%B %Y, %H:%M} {when.tzname() or ''}".rstrip()
+
+
+bp.add_app_template_global(avatar_url)
+
+
+@bp.get("/identicon/<name>.svg")
+def identicon(name: str) -> Response:
+    """A commenter's identicon; drawn from its name (a keyed hash), so cached for good."""
+    if not re.fullmatch(rf"[0-9a-f]{{{DIGEST_BYTES * 2}}}", name):
+        abort(404)
+    response = Response(identicon_svg(bytes.fromhex(name)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @bp.app_template_filter()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
@@ -126,7 +126,7 @@ def comments_list(status: str | None, slug: str | None, limit: int) -> None:
     else:
         statuses = [wanted] if wanted else list(Status)
         found = [c for s in statuses for c in store.list_by_status(s, limit=limit)]
-        comments = sorted(found, key=lambda c: c.created_at, reverse=True)[:limit]
+        comments = sorted(found, key=_newest_first)[:limit]
     if not comments:
         click.echo("No comments.")
         return
@@ -135,10 +135,10 @@ def comments_list(status: str | None, slug: str | None, limit: int) -> None:
         [
             c.id,
             slugs.get(c.post_id, f"? {c.post_id}"),
-            str(c.number),
+            str(c.number) if c.number is not None else "-",
             preview(c.author, 24),
             c.status.value,
-            c.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            c.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if c.created_at else "-",
             preview(c.body),
             printable("; ".join(f"{v.source}: {v.reason}" for v in c.verdicts)) or "-",
         ]
@@ -208,7 +208,8 @@ def comments_restore(ids: tuple[str, ...]) -> None:
 
 def _describe(comment: StoredComment) -> str:
     slug = _slugs_by_uid({comment.post_id}).get(comment.post_id, comment.post_id)
-    return f"{comment.id} ({slug} #{comment.number} by {preview(comment.author, 40)})"
+    number = f"#{comment.number}" if comment.number is not None else "unnumbered"
+    return f"{comment.id} ({slug} {number} by {preview(comment.author, 40)})"
 
 
 # -- blogengine posts ... ----------------------------------------------------------------
@@ -303,6 +304,24 @@ def split_title(source: str) -> tuple[str | None, str]:
             return line[2:].strip().rstrip("#").strip(), "\n".join(lines[i + 1 :]).strip("\n")
         break
     return None, source
+
+
+@posts_group.command("author-link")
+@click.argument("slug")
+def posts_author_link(slug: str) -> None:
+    """A link that gives the post's author the "author" mark on their comments there.
+
+    Send it to the author; it works in the browser that opens it, for AUTHOR_LINK_DAYS days.
+    """
+    from .authors import author_link_path
+
+    post = _post_by_slug(slug)
+    with current_app.test_request_context():
+        path = author_link_path(post)
+    days = current_app.config["AUTHOR_LINK_DAYS"]
+    click.echo(f"Give {post.author or 'the author'} this address (after your site's):")
+    click.echo(path)
+    click.echo(f"It works for {days} days, for this post only.")
 
 
 @posts_group.command("list")
@@ -455,6 +474,12 @@ def _post_by_slug(slug: str) -> Post:
     if post is None:
         raise click.ClickException(f"no post with slug {slug!r} (`blogengine posts list`)")
     return post
+
+
+def _newest_first(comment: StoredComment) -> tuple[bool, float]:
+    """Newest first; comments without a time (archives) last."""
+    when = comment.created_at
+    return (when is None, -when.timestamp() if when else 0.0)
 
 
 def _slugs_by_uid(uids: set[str]) -> dict[str, str]:

@@ -6,8 +6,10 @@ import contextlib
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from sqlalchemy.engine import make_url
@@ -44,6 +46,19 @@ class DefaultConfig:
 
     #: Posts per index page.
     POSTS_PER_PAGE = 10
+
+    #: The time zone comment times are shown in (an IANA name, e.g. "Europe/Paris").
+    SITE_TIMEZONE = "UTC"
+    #: Top-level comments (threads, kept whole with their replies) per page of a post.
+    COMMENTS_PER_PAGE = 50
+    #: How deep replies nest; deeper replies are shown at the last level, saying whom they
+    #: answer (1: every reply at the top level).
+    COMMENTS_MAX_DEPTH = 5
+    #: Show Gravatar images for commenters who gave an email (asks gravatar.com, with a hash
+    #: of the email in the page). Off: a local identicon, drawn here, that reveals nothing.
+    COMMENTS_GRAVATAR = False
+    #: Days an author link (`blogengine posts author-link SLUG`) can be opened.
+    AUTHOR_LINK_DAYS = 30
 
     #: The CAPTCHA backend by name (`blogengine plugins` lists them). `altcha`: a proof of work
     #: the browser does, with the `math` question for readers without JavaScript.
@@ -193,6 +208,19 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    site_timezone(app.config)  # a misspelt zone stops start-up, not the first page
+
+
+def site_timezone(config: Mapping[str, Any]) -> ZoneInfo:
+    """The zone comment times are shown in (SITE_TIMEZONE); ValueError naming a bad one."""
+    name = str(config["SITE_TIMEZONE"])
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"SITE_TIMEZONE {name!r} is not a time zone (use an IANA name such as "
+            "'Europe/Paris' or 'UTC')"
+        ) from exc
 
 
 def database_url(url: str) -> str:

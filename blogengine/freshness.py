@@ -22,7 +22,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import Engine, Select, Table, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from .comments.contracts import CommentStore, NewComment, Status, StoredComment
+from .comments.contracts import CommentKind, CommentStore, NewComment, Status, StoredComment
 from .extensions import db
 from .models import Post
 from .timeutil import UTCDateTime, utcnow
@@ -36,6 +36,10 @@ PAGE_CONFIG_KEYS = (
     "COMMENTS_SPAM_FILTERS",
     "COMMENTS_SPAM_FILTERS_OPTIONS",
     "COMMENTS_SHOW_PINGBACKS",
+    "COMMENTS_PER_PAGE",
+    "COMMENTS_MAX_DEPTH",
+    "COMMENTS_GRAVATAR",
+    "SITE_TIMEZONE",
 )
 FINGERPRINT_KEY = "blogengine.page_fingerprint"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -185,17 +189,22 @@ def page_fingerprint(app: Flask) -> str:
     The same in every worker of one deploy, different after a deploy that changes a template
     or a setting, so a browser's copy or a cached page from before is not served as current.
     """
-    found = app.extensions.get(FINGERPRINT_KEY)
-    if found is None:
-        digest = hashlib.sha256()
-        folder = Path(app.root_path) / (app.template_folder or "templates")
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        config = {key: app.config.get(key) for key in PAGE_CONFIG_KEYS}
-        digest.update(json.dumps(config, sort_keys=True, default=str).encode())
-        found = app.extensions[FINGERPRINT_KEY] = digest.hexdigest()[:10]
-    return str(found)
+    # The secret shapes pages too (identicon hashes, the form's stand-ins): a new secret is
+    # a new fingerprint, even in a running app. Kept with the secret it was made for.
+    secret = str(app.config.get("SECRET_KEY"))
+    kept = app.extensions.get(FINGERPRINT_KEY)
+    if isinstance(kept, tuple) and kept[0] == secret:
+        return str(kept[1])
+    digest = hashlib.sha256(secret.encode())
+    folder = Path(app.root_path) / (app.template_folder or "templates")
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    config = {key: app.config.get(key) for key in PAGE_CONFIG_KEYS}
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    found = digest.hexdigest()[:10]
+    app.extensions[FINGERPRINT_KEY] = (secret, found)
+    return found
 
 
 class StampingStore:
@@ -226,9 +235,12 @@ class StampingStore:
         return self.inner.list_for_post(post_id, status, offset, limit)
 
     def count_for_posts(
-        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+        self,
+        post_ids: Sequence[str],
+        status: Status = Status.APPROVED,
+        kinds: Sequence[CommentKind] | None = None,
     ) -> dict[str, int]:
-        return self.inner.count_for_posts(post_ids, status)
+        return self.inner.count_for_posts(post_ids, status, kinds)
 
     def list_by_status(
         self, status: Status, offset: int = 0, limit: int | None = None

@@ -33,7 +33,14 @@ NO_STORE = "private, no-store"
 
 
 def is_anonymous() -> bool:
-    """True when the request carries no session content (reading it sets no cookie)."""
+    """True when the request carries no session content (reading it sets no cookie).
+
+    Everything that makes a page someone's own lives in the session: a notice, a held
+    comment, the signed-in owner (Flask-Login), an author link's mark (``authors``). A
+    Flask-Login "remember me" cookie signs the owner in again without a session: not anonymous.
+    """
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        return False
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
         return True  # most readers: not even the session's signature to check
     return not session
@@ -45,14 +52,16 @@ def serve(
     *,
     mimetype: str = "text/html",
     per_reader: Callable[[str], str] | None = None,
+    cacheable: bool = True,
 ) -> Response:
     """The page for this request: 304, a cached copy, or ``render()`` (then kept).
 
     ``per_reader`` turns the cached page into this reader's (fills in the form's own parts);
     such a page's ETag is weak (the bytes differ per reader, the content does not) and it is
-    private. Only a 200 is kept; an error page (a store that is down) is not.
+    private. Only a 200 is kept; an error page (a store that is down) is not. A page that is
+    not ``cacheable`` is rendered for this request alone, as for a reader with a session.
     """
-    if not is_anonymous():
+    if not cacheable or not is_anonymous():
         page, status, headers = render()
         if status == 200 and per_reader is not None:
             page = per_reader(page)

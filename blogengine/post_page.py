@@ -10,6 +10,7 @@ awaits moderation) is decided here and nowhere else.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,20 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.security import safe_join
 from wtforms.csrf.core import CSRFTokenField
 
 from . import pagecache
+from .authors import role_for
 from .comments import get_service, reader_fields
-from .comments.contracts import CommentKind, PostRef, Status, StoredComment, StoreError
+from .comments.contracts import CommentKind, PostRef, Role, Status, StoredComment, StoreError
 from .comments.forms import CommentForm
 from .comments.names import protected_names
 from .comments.reader_fields import new_submission_key
-from .comments.service import CommentService
+from .comments.service import PENDING_MESSAGE, PUBLISHED_MESSAGE, CommentService
+from .comments.threads import ThreadNode, build_threads
 from .extensions import db
 from .freshness import Stamp
 from .models import Post
@@ -43,6 +47,14 @@ log = logging.getLogger(__name__)
 
 #: The session key holding the id of the reader's comment that awaits moderation.
 PENDING_SESSION_KEY = "pending_comment"
+#: The session key holding the id of the comment the reader just published.
+PUBLISHED_SESSION_KEY = "published_comment"
+#: Beyond any post's comments; a larger number is a 404, not one the database cannot hold.
+MAX_COMMENT_NUMBER = 1_000_000_000
+CANNOT_ANSWER = (
+    "Comment #{number} cannot be answered: it is not published (it may be awaiting "
+    "moderation or have been removed). You can still leave a new comment."
+)
 #: Pages that carry the comment form hold a per-reader CSRF token and submission key: a
 #: shared cache must never hand them to another reader.
 FORM_PAGE_HEADERS = {"Cache-Control": "private, no-store"}
@@ -74,6 +86,11 @@ def post_ref(post: Post) -> PostRef:
     )
 
 
+def shown_kinds() -> tuple[CommentKind, ...] | None:
+    """The kinds of comment readers see (None: all of them, pingbacks too)."""
+    return None if current_app.config["COMMENTS_SHOW_PINGBACKS"] else (CommentKind.COMMENT,)
+
+
 def shown_to_readers(comments: list[StoredComment]) -> list[StoredComment]:
     """Pingbacks and trackbacks (from imported archives) only when COMMENTS_SHOW_PINGBACKS."""
     if current_app.config["COMMENTS_SHOW_PINGBACKS"]:
@@ -83,12 +100,27 @@ def shown_to_readers(comments: list[StoredComment]) -> list[StoredComment]:
 
 def serve_post(slug: str, stamp: Stamp) -> Response:
     """The post page for a GET, given its stamp (``freshness.reader_post_stamp``): 304, or from
-    the page cache for an anonymous reader (pagecache.py); the post is loaded only to render."""
+    the page cache for an anonymous reader (pagecache.py); the post is loaded only to render.
+
+    A page of comments (``?cpage=K``) is its own cache entry (the key holds the full path); a
+    reply form (``?replyto=N``) is rendered for its reader alone, never kept: any number may
+    be asked for, and each would fill the cache."""
     return pagecache.serve(
         stamp,
         lambda: render_post(get_post_or_404(slug), shared=True),
         per_reader=reader_fields.fill,
+        cacheable="replyto" not in request.args,
     )
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of a post's comments: whole threads, and where the other pages are."""
+
+    threads: list[ThreadNode]
+    count: int  # the post's published comments, all pages
+    page: int
+    pages: int
 
 
 def render_post(
@@ -99,28 +131,46 @@ def render_post(
     problem: str | None = None,
     shared: bool = False,
 ) -> tuple[str, int, dict[str, str]]:
-    """The post page with its comments and the form.
+    """The post page with a page of its comments and the form.
 
     ``form`` is the reader's form when re-rendering after a problem, so every field comes
-    back as typed; ``problem`` says what went wrong, in words, above the form. ``shared``
-    renders the page every anonymous reader gets, with stand-ins where each reader's own
-    token, submission key and CAPTCHA go (``reader_fields.fill`` puts them in).
+    back as typed (whom a reply answers too); ``problem`` says what went wrong, in words,
+    above the form. ``?cpage=K`` chooses the page of comments, ``?replyto=N`` makes the form
+    a reply to comment N. ``shared`` renders the page every anonymous reader gets, with
+    stand-ins where each reader's own token, submission key and CAPTCHA go
+    (``reader_fields.fill`` puts them in).
     """
     service = get_service()
+    if form is None:
+        form = CommentForm(formdata=None)
+        form.replyto.data = request.args.get("replyto", "")
+    if not shared and not form.submission_key.data:
+        form.submission_key.data = new_submission_key()
+    role = role_for(post)
+    if role is Role.OWNER and not form.author.data:
+        form.author.data = current_user.username
+    wanted_page = _wanted_page()
+    reply_problem = None
     try:
-        comments: list[StoredComment] | None = shown_to_readers(
-            service.store.list_for_post(post.uid)
-        )
+        comments: CommentPage | None = _comment_page(service, post, wanted_page)
         own_pending = _own_pending_comment(service)
+        # pop() on an empty session would mark it changed (a Set-Cookie on a shared page)
+        published_id = session.pop(PUBLISHED_SESSION_KEY, None) if session else None
+        wanted = (form.replyto.data or "").strip()
+        replying_to = reply_target(post, wanted) if wanted else None
     except StoreError as exc:
         # The reader may have just typed a comment: keep the page and their text, say why.
         log.error("comment store failed showing %s: %s", post.slug, exc)
-        comments, own_pending = None, None
+        comments, own_pending, published_id, replying_to = None, None, None, None
         status = 503 if status == 200 else status
-    notices = get_flashed_messages(with_categories=True)
-    if form is None:
-        form = CommentForm(formdata=None)
-    captcha_html = service.render_captcha(request.remote_addr)
+    else:
+        if wanted and replying_to is None:
+            reply_problem = CANNOT_ANSWER.format(number=form.replyto.data)
+            form.replyto.data = ""
+    if comments is not None and wanted_page > comments.pages:
+        abort(404)
+    this_page = comments.page if comments is not None and comments.page > 1 else None
+    captcha_html = None if role else service.render_captcha(request.remote_addr)
     if shared:
         stand_ins = reader_fields.slots()
         form.submission_key.data = stand_ins.submission_key
@@ -128,22 +178,76 @@ def render_post(
         if isinstance(token_field, CSRFTokenField):
             token_field.current_token = stand_ins.csrf_token
         captcha_html = reader_fields.captcha_slot() if captcha_html else captcha_html
-    elif not form.submission_key.data:
-        form.submission_key.data = new_submission_key()
-    extra_fields = service.form_fields()
     html = render_template(
         "post.html",
         post=post,
+        # Each comment's Reply link is this plus its number: one url_for, not one per comment.
+        reply_prefix=url_for("blog.post", slug=post.slug, cpage=this_page, replyto=""),
         image_url=archived_image_url(post.image_name),
         comments=comments,
         own_pending=own_pending,
-        notices=notices,
+        pending_message=PENDING_MESSAGE,
+        published_id=published_id,
+        published_message=PUBLISHED_MESSAGE,
+        notices=get_flashed_messages(with_categories=True),
         form=form,
+        role=role,
+        replying_to=replying_to,
+        reply_problem=reply_problem,
         captcha_html=captcha_html,
-        extra_fields=extra_fields,
+        extra_fields=None if role else service.form_fields(),
         problem=problem,
     )
     return html, status, FORM_PAGE_HEADERS
+
+
+def _wanted_page() -> int:
+    """The page of comments asked for (?cpage=K, 1 if absent); absurd numbers are a 404."""
+    page = request.args.get("cpage", 1, type=int) or 1
+    if not 1 <= page <= MAX_COMMENT_NUMBER:
+        abort(404)
+    return page
+
+
+def _comment_page(service: CommentService, post: Post, page: int) -> CommentPage:
+    """Page ``page`` of the post's threads, nested; three reads however many comments."""
+    config = current_app.config
+    per_page = max(1, int(config["COMMENTS_PER_PAGE"]))
+    store = service.store
+    count = store.count_for_posts([post.uid], kinds=shown_kinds())[post.uid]
+    pages = max(1, -(-store.count_threads(post.uid) // per_page))
+    listed = shown_to_readers(
+        store.list_threads(post.uid, offset=(page - 1) * per_page, limit=per_page)
+    )
+    threads = build_threads(listed, int(config["COMMENTS_MAX_DEPTH"]))
+    return CommentPage(threads=threads, count=count, page=page, pages=pages)
+
+
+def comment_page_url(post: Post, number: int) -> str | None:
+    """The URL that shows published comment ``number``: its page, at its anchor; None if
+    it is not shown."""
+    index = get_service().store.thread_index(post.uid, number)
+    if index is None:
+        return None
+    per_page = max(1, int(current_app.config["COMMENTS_PER_PAGE"]))
+    page = index // per_page + 1
+    return url_for(
+        "blog.post",
+        slug=post.slug,
+        cpage=page if page > 1 else None,
+        _anchor=f"comment-{number}",
+    )
+
+
+def reply_target(post: Post, replyto: str) -> StoredComment | None:
+    """The published comment of ``post`` that ``replyto`` (a number as typed) names, or None."""
+    number = replyto.strip()
+    if not number.isascii() or not number.isdigit() or not 1 <= int(number) <= MAX_COMMENT_NUMBER:
+        return None
+    comment = get_service().store.get_by_number(post.uid, int(number))
+    if comment is None or comment.status is not Status.APPROVED:
+        return None
+    return comment
 
 
 def render_comment_problem(
@@ -169,6 +273,11 @@ def render_comment_problem(
 def remember_pending(comment: StoredComment) -> None:
     """Show the reader their held comment on the next page (to them only, once)."""
     session[PENDING_SESSION_KEY] = comment.id
+
+
+def remember_published(comment: StoredComment) -> None:
+    """Say "published" inside the reader's comment on the next page, where they land."""
+    session[PUBLISHED_SESSION_KEY] = comment.id
 
 
 def _own_pending_comment(service: CommentService) -> StoredComment | None:

@@ -44,7 +44,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,6 @@ from .models import Post, column_length
 from .rendering import comment_html, first_control_character, paragraphs_html, plain_excerpt
 from .safe_read import DEFAULT_MAX_BYTES, ReadRefused, read_regular_file
 from .slugs import unique_slug
-from .timeutil import utcnow
 
 #: Column sizes, checked before writing (PostgreSQL rejects longer values with raw SQL in the
 #: error, SQLite would silently keep them): the post's from models.Post, the comment table's.
@@ -488,7 +487,9 @@ def _refuse_if_readers(
     article: ParsedArticle, stored: list[StoredComment], *, unfinished: bool
 ) -> None:
     """Readers' comments (with a submission key) must never be deleted by a re-import."""
-    numbers = [str(c.number) for c in stored if c.submission_key]
+    numbers = [
+        str(c.number) if c.number is not None else "held" for c in stored if c.submission_key
+    ]
     if not numbers:
         return
     many = "s" if len(numbers) > 1 else ""
@@ -657,23 +658,18 @@ def _commit(article: ParsedArticle, change: Callable[[], None]) -> None:
 
 
 def new_comments(article: ParsedArticle, post_uid: str) -> list[NewComment]:
-    """Approved comments with the archive's numbers; times one second apart keep its order."""
-    base = _base_time(len(article.comments))
+    """Approved comments with the archive's numbers and no time: the archive keeps none, and
+    a made-up one would be shown to readers as if true (the numbers keep the order)."""
     return [
         NewComment(
             draft=CommentDraft(post_id=post_uid, author=c.author, body=c.body),
             status=Status.APPROVED,
             body_html=comment_html(c.body),
-            created_at=base + timedelta(seconds=i),
+            created_at=None,
             number=c.number,
         )
-        for i, c in enumerate(article.comments)
+        for c in article.comments
     ]
-
-
-def _base_time(count: int) -> datetime:
-    """Far enough in the past that the newest imported comment is not in the future."""
-    return utcnow().replace(microsecond=0) - timedelta(seconds=count)
 
 
 def _slug_taken(slug: str) -> bool:

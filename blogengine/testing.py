@@ -40,6 +40,7 @@ from .comments.contracts import (
     LearningSpamFilter,
     NewComment,
     PostRef,
+    Role,
     SpamFilter,
     Status,
     StoredComment,
@@ -57,12 +58,13 @@ def new_comment(
     author: str = "Ada",
     body: str = "A comment.",
     status: Status = Status.APPROVED,
-    created_at: datetime = T0,
+    created_at: datetime | None = T0,
     number: int | None = None,
     submission_key: str | None = None,
     remote_addr: str | None = "203.0.113.9",
     verdicts: tuple[Verdict, ...] = (),
     kind: CommentKind = CommentKind.COMMENT,
+    role: Role | None = None,
     **draft_fields: str | None,
 ) -> NewComment:
     """A NewComment with plain defaults; every field can be set."""
@@ -73,6 +75,7 @@ def new_comment(
         remote_addr=remote_addr,
         submission_key=submission_key,
         kind=kind,
+        role=role,
         **draft_fields,  # type: ignore[arg-type]
     )
     return NewComment(
@@ -138,7 +141,8 @@ class StorageContract:
             new_comment(
                 author="Grace Hopper",
                 body="Line one\nline «two» <b>",
-                status=Status.PENDING,
+                status=Status.APPROVED,
+                role=Role.OWNER,
                 created_at=when,
                 submission_key="key-1",
                 remote_addr="2001:db8::1",
@@ -157,7 +161,8 @@ class StorageContract:
             assert comment.author == "Grace Hopper"
             assert comment.body == "Line one\nline «two» <b>"
             assert comment.body_html == "<p>Line one\nline «two» <b></p>"
-            assert comment.status is Status.PENDING
+            assert comment.status is Status.APPROVED
+            assert comment.role is Role.OWNER
             assert comment.email == "grace@example.com"
             assert comment.website == "https://example.com/~grace"
             assert comment.parent_id == parent.id
@@ -175,6 +180,7 @@ class StorageContract:
         assert (got.email, got.website, got.parent_id, got.remote_addr) == (None,) * 4
         assert (got.user_agent, got.submission_key, got.verdicts) == (None, None, ())
         assert got.kind is CommentKind.COMMENT
+        assert got.role is None
 
     def test_add_many_keeps_kind_and_parent(self, store: CommentStore) -> None:
         """Imports bring pingbacks and threads: each comment's kind and parent come back."""
@@ -270,15 +276,24 @@ class StorageContract:
             store.add(new_comment(status=status, created_at=T0 - timedelta(minutes=i)))
         store.add(new_comment("post-b"))
 
-        def numbers(comments: list[StoredComment]) -> list[int]:
+        def numbers(comments: list[StoredComment]) -> list[int | None]:
             return [c.number for c in comments]
 
-        assert numbers(store.list_for_post("post-a")) == [1, 3, 5]
-        assert numbers(store.list_for_post("post-a", Status.PENDING)) == [2]
-        assert numbers(store.list_for_post("post-a", None)) == [1, 2, 3, 4, 5]
+        def statuses_of(comments: list[StoredComment]) -> list[Status]:
+            return [c.status for c in comments]
+
+        # Numbers are given on publish: the held and the spam comment have none.
+        assert numbers(store.list_for_post("post-a")) == [1, 2, 3]
+        assert numbers(store.list_for_post("post-a", Status.PENDING)) == [None]
+        every = store.list_for_post("post-a", None)
+        assert numbers(every) == [1, 2, 3, None, None], "numbered, then the rest by time"
+        assert statuses_of(every)[3:] == [Status.SPAM, Status.PENDING]
         assert numbers(store.list_for_post("post-a", None, offset=1, limit=2)) == [2, 3]
-        assert numbers(store.list_for_post("post-a", None, offset=3)) == [4, 5]
-        assert numbers(store.list_for_post("post-a", Status.APPROVED, limit=2)) == [1, 3]
+        assert statuses_of(store.list_for_post("post-a", None, offset=3)) == [
+            Status.SPAM,
+            Status.PENDING,
+        ]
+        assert numbers(store.list_for_post("post-a", Status.APPROVED, limit=2)) == [1, 2]
         assert numbers(store.list_for_post("post-a", None, offset=9)) == []
         assert store.list_for_post("no-such-post", None) == []
 
@@ -296,6 +311,15 @@ class StorageContract:
         assert store.count_for_posts(ids, Status.PENDING) == {"p1": 1, "p2": 0, "p3": 0, "p4": 0}
         assert store.count_for_posts(ids, Status.SPAM)["p2"] == 1
         assert store.count_for_posts([]) == {}
+        store.add(new_comment("p3", kind=CommentKind.PINGBACK))
+        store.add(new_comment("p3", kind=CommentKind.TRACKBACK, status=Status.SPAM))
+        assert store.count_for_posts(["p1", "p3"]) == {"p1": 2, "p3": 2}
+        assert store.count_for_posts(["p1", "p3"], kinds=[CommentKind.COMMENT]) == {
+            "p1": 2,
+            "p3": 1,
+        }
+        pings = [CommentKind.PINGBACK, CommentKind.TRACKBACK]
+        assert store.count_for_posts(["p3"], Status.SPAM, kinds=pings) == {"p3": 1}
 
     def test_count_for_posts_follows_moderation_and_deletion(self, store: CommentStore) -> None:
         held = store.add(new_comment("p1", body="held", status=Status.PENDING))
@@ -357,7 +381,7 @@ class StorageContract:
         store.add(new_comment(body="new", created_at=T0 + timedelta(minutes=1)))
         store.add(new_comment("post-b", body="elsewhere", created_at=T0))
         recent = store.list_recent_for_post("post-a", T0 - timedelta(hours=1))
-        assert [c.body for c in recent] == ["spam", "new"]
+        assert [c.body for c in recent] == ["new", "spam"], "numbered first, then the rest"
         assert store.list_recent_for_post("post-a", T0 + timedelta(hours=1)) == []
 
     def test_find_by_fingerprint(self, store: CommentStore) -> None:
@@ -442,10 +466,11 @@ class StorageContract:
     # -- changing -------------------------------------------------------------------------
     def test_set_status(self, store: CommentStore) -> None:
         added = store.add(new_comment(status=Status.PENDING))
+        assert added.number is None, "a held comment has no number yet"
         changed = store.set_status(added.id, Status.APPROVED)
         assert changed.status is Status.APPROVED
         assert changed == store.get(added.id)
-        assert changed.number == added.number and changed.body == added.body
+        assert changed.number == 1 and changed.body == added.body
         assert store.list_by_status(Status.PENDING) == []
         assert store.count_for_posts(["post-a"]) == {"post-a": 1}
         store.set_status(added.id, Status.DELETED)
@@ -504,6 +529,138 @@ class StorageContract:
         kept = store.add_many([new_comment(number=2), new_comment()])
         assert [c.number for c in kept] == [2, 3]
 
+    # -- numbers on publish, unknown times -----------------------------------------------
+    def test_numbers_are_given_on_publish_without_gaps(self, store: CommentStore) -> None:
+        """Held and spam comments get no number; approving one gives the next, for good."""
+        first = store.add(new_comment(body="first"))
+        spam = store.add(new_comment(body="spam", status=Status.SPAM))
+        held = store.add(new_comment(body="held", status=Status.PENDING))
+        second = store.add(new_comment(body="second"))
+        assert (first.number, spam.number, held.number, second.number) == (1, None, None, 2)
+        assert store.set_status(held.id, Status.APPROVED).number == 3
+        assert store.set_status(held.id, Status.SPAM).number == 3, "a number stays given"
+        assert store.set_status(held.id, Status.APPROVED).number == 3
+        assert store.add(new_comment(body="third")).number == 4
+        assert store.get(spam.id).number is None  # type: ignore[union-attr]
+        store.delete(second.id)
+        assert store.set_status(spam.id, Status.APPROVED).number == 5, "never reused"
+        assert store.get_by_number("post-a", 5) == store.get(spam.id)
+
+    def test_add_many_numbers_only_the_published(self, store: CommentStore) -> None:
+        kept = store.add_many(
+            [new_comment(), new_comment(status=Status.SPAM), new_comment(number=7)]
+        )
+        assert [c.number for c in kept] == [1, None, 7]
+        assert store.add(new_comment()).number == 8
+
+    def test_unknown_time_stays_unknown(self, store: CommentStore) -> None:
+        """An archive without times: None is kept, never recent, last in the queue."""
+        timeless = store.add(new_comment(body="archived", created_at=None, status=Status.PENDING))
+        dated = store.add(new_comment(body="dated", status=Status.PENDING))
+        assert timeless.created_at is None
+        assert store.get(timeless.id) == timeless
+        assert [c.body for c in store.list_by_status(Status.PENDING)] == ["dated", "archived"]
+        assert store.count_recent("203.0.113.9", T0 - timedelta(days=1)) == 1
+        assert store.list_recent_for_post("post-a", T0 - timedelta(days=1)) == [dated]
+        kept = store.add_many([new_comment(body="imported", created_at=None, number=3)])
+        assert kept[0].created_at is None and kept[0].number == 3
+
+    # -- lookups ----------------------------------------------------------------------------
+    def test_get_many_and_get_by_number(self, store: CommentStore) -> None:
+        a = store.add(new_comment(body="a"))
+        b = store.add(new_comment("post-b", body="b"))
+        held = store.add(new_comment(body="held", status=Status.PENDING))
+        assert store.get_many([a.id, b.id, uuid.uuid4().hex]) == {a.id: a, b.id: b}
+        assert store.get_many([]) == {}
+        assert store.get_by_number("post-a", 1) == a
+        assert store.get_by_number("post-b", 1) == b
+        assert store.get_by_number("post-a", 2) is None
+        store.set_status(held.id, Status.DELETED)
+        assert store.get_by_number("post-a", 2) is None, "never approved: never numbered"
+        store.set_status(a.id, Status.DELETED)
+        deleted = store.get_by_number("post-a", 1)
+        assert deleted is not None and deleted.status is Status.DELETED, "any status"
+
+    # -- threads ----------------------------------------------------------------------------
+    def _thread_fixture(self, store: CommentStore) -> dict[str, StoredComment]:
+        """Three threads: t1 with a reply chain 3 deep, t2 alone, t3 with one reply."""
+        c: dict[str, StoredComment] = {}
+        c["t1"] = store.add(new_comment(body="t1"))
+        c["t2"] = store.add(new_comment(body="t2"))
+        c["r1"] = store.add(new_comment(body="r1", parent_id=c["t1"].id))
+        c["t3"] = store.add(new_comment(body="t3"))
+        c["r2"] = store.add(new_comment(body="r2", parent_id=c["r1"].id))
+        c["r3"] = store.add(new_comment(body="r3", parent_id=c["t3"].id))
+        c["r4"] = store.add(new_comment(body="r4", parent_id=c["r2"].id))
+        return c
+
+    def test_list_threads_pages_whole_threads(self, store: CommentStore) -> None:
+        c = self._thread_fixture(store)
+        store.add(new_comment("post-b", body="elsewhere"))
+
+        def bodies(comments: list[StoredComment]) -> list[str]:
+            return [x.body for x in comments]
+
+        assert store.count_threads("post-a") == 3
+        assert bodies(store.list_threads("post-a")) == ["t1", "t2", "r1", "t3", "r2", "r3", "r4"]
+        assert bodies(store.list_threads("post-a", 0, 1)) == ["t1", "r1", "r2", "r4"]
+        assert bodies(store.list_threads("post-a", 1, 1)) == ["t2"]
+        assert bodies(store.list_threads("post-a", 1, 5)) == ["t2", "t3", "r3"]
+        assert store.list_threads("post-a", 3, 1) == []
+        assert [store.thread_index("post-a", c[k].number or 0) for k in c] == [
+            0,
+            1,
+            0,
+            2,
+            0,
+            2,
+            0,
+        ]
+        assert store.thread_index("post-a", 99) is None
+        assert store.count_threads("post-b") == 1 and store.count_threads("none") == 0
+
+    def test_threads_show_only_the_published(self, store: CommentStore) -> None:
+        c = self._thread_fixture(store)
+        store.add(new_comment(body="held reply", parent_id=c["t2"].id, status=Status.PENDING))
+        store.set_status(c["r2"].id, Status.SPAM)
+        assert [x.body for x in store.list_threads("post-a", 0, 1)] == ["t1", "r1", "r4"]
+        assert store.thread_index("post-a", c["r2"].number or 0) is None
+        store.set_status(c["t1"].id, Status.DELETED)  # the whole thread goes from the pages
+        assert store.count_threads("post-a") == 2
+        assert [x.body for x in store.list_threads("post-a", 0, 1)] == ["t2"]
+        assert store.thread_index("post-a", c["r1"].number or 0) is None
+        assert store.thread_index("post-a", c["t3"].number or 0) == 1
+
+    def test_a_reply_held_then_published_joins_its_thread(self, store: CommentStore) -> None:
+        c = self._thread_fixture(store)
+        held = store.add(new_comment(body="late", parent_id=c["t2"].id, status=Status.PENDING))
+        published = store.set_status(held.id, Status.APPROVED)
+        assert published.number == 8
+        assert [x.body for x in store.list_threads("post-a", 1, 1)] == ["t2", "late"]
+        assert store.thread_index("post-a", 8) == 1
+
+    def test_a_parent_elsewhere_starts_a_thread(self, store: CommentStore) -> None:
+        """A reply to another post's (or an unknown) comment is a thread of its own."""
+        other = store.add(new_comment("post-b", body="other post"))
+        stray = store.add(new_comment(body="stray", parent_id=other.id))
+        lost = store.add(new_comment(body="lost", parent_id=uuid.uuid4().hex))
+        assert store.count_threads("post-a") == 2
+        assert [x.body for x in store.list_threads("post-a")] == ["stray", "lost"]
+        assert stray.parent_id == other.id, "the parent given is kept as given"
+        assert store.thread_index("post-a", lost.number or 0) == 1
+
+    def test_add_many_keeps_replies_to_earlier_comments_of_the_batch(
+        self, store: CommentStore
+    ) -> None:
+        top = store.add(new_comment(body="top"))
+        reply, second = store.add_many(
+            [new_comment(body="reply", parent_id=top.id), new_comment(body="second")]
+        )
+        reply_to_reply = store.add_many([new_comment(body="deeper", parent_id=reply.id)])[0]
+        assert store.count_threads("post-a") == 2
+        assert [x.body for x in store.list_threads("post-a", 0, 1)] == ["top", "reply", "deeper"]
+        assert second.parent_id is None and reply_to_reply.parent_id == reply.id
+
     # -- many writers ---------------------------------------------------------------------
     def test_concurrent_adds_are_numbered_once_each(self, store: CommentStore) -> None:
         """4 threads x 25 adds on one post: numbers 1..100, each exactly once."""
@@ -515,7 +672,7 @@ class StorageContract:
         errors = run_in_threads(4, work)
         assert errors == []
         comments = store.list_for_post("post-a", None)
-        assert sorted(c.number for c in comments) == list(range(1, 101))
+        assert sorted(c.number or 0 for c in comments) == list(range(1, 101))
         assert len({c.body for c in comments}) == 100
 
     def test_concurrent_same_submission_key_keeps_one(self, store: CommentStore) -> None:

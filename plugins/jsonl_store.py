@@ -56,6 +56,7 @@ from typing import Any
 from blogengine.comments.contracts import (
     CommentKind,
     NewComment,
+    Role,
     Status,
     StoredComment,
     StoreError,
@@ -86,6 +87,7 @@ class JsonlCommentStore:
         # (post, text_fingerprint(body)) -> ids: the duplicate filter's lookup, no scan.
         self._by_print: dict[tuple[str, str], set[str]] = {}
         self._last_number: dict[str, int] = {}  # per post, the highest ever given
+        self._thread: dict[str, str] = {}  # comment id -> its thread's top-level comment id
         self._inode: int | None = None
         self._offset = 0  # bytes replayed: always the end of a complete line
         self._warned: tuple[int, int] | None = None
@@ -117,16 +119,18 @@ class JsonlCommentStore:
                     continue
                 post_id = new.draft.post_id
                 taken = used.setdefault(
-                    post_id, {c.number for c in self._by_post.get(post_id, {}).values()}
+                    post_id,
+                    {c.number for c in self._by_post.get(post_id, {}).values() if c.number},
                 )
                 highest = last.get(post_id, self._last_number.get(post_id, 0))
                 number = new.number
-                if number is None:
-                    number = highest + 1
-                elif number in taken:
+                if number is None and new.status is Status.APPROVED:
+                    number = highest + 1  # numbered when published: no gaps from spam
+                elif number is not None and number in taken:
                     raise StoreError(f"post {post_id} already has a comment number {number}")
-                taken.add(number)
-                last[post_id] = max(highest, number)
+                if number is not None:
+                    taken.add(number)
+                    last[post_id] = max(highest, number)
                 comment = _new_stored(new, number)
                 if key:
                     pending[key] = comment
@@ -139,7 +143,11 @@ class JsonlCommentStore:
         with self._writing() as fd:
             if comment_id not in self._comments:
                 raise KeyError(comment_id)
-            self._append(fd, [{"op": "status", "id": comment_id, "status": status.value}])
+            record: dict[str, Any] = {"op": "status", "id": comment_id, "status": status.value}
+            comment = self._comments[comment_id]
+            if status is Status.APPROVED and comment.number is None:
+                record["number"] = self._last_number.get(comment.post_id, 0) + 1
+            self._append(fd, [record])
             return self._comments[comment_id]
 
     def delete(self, comment_id: str) -> None:
@@ -175,16 +183,72 @@ class JsonlCommentStore:
                 for c in self._by_post.get(post_id, {}).values()
                 if status is None or c.status is status
             ]
-        found.sort(key=lambda c: c.number)
+        found.sort(key=_number_order)
         return found[offset : None if limit is None else offset + limit]
 
+    def get_many(self, comment_ids: Sequence[str]) -> dict[str, StoredComment]:
+        with self._reading():
+            return {i: self._comments[i] for i in comment_ids if i in self._comments}
+
+    def get_by_number(self, post_id: str, number: int) -> StoredComment | None:
+        with self._reading():
+            for comment in self._by_post.get(post_id, {}).values():
+                if comment.number == number:
+                    return comment
+        return None
+
+    def count_threads(self, post_id: str) -> int:
+        with self._reading():
+            return len(self._roots(post_id))
+
+    def list_threads(
+        self, post_id: str, offset: int = 0, limit: int | None = None
+    ) -> list[StoredComment]:
+        with self._reading():
+            roots = self._roots(post_id)[offset : None if limit is None else offset + limit]
+            wanted = {root.id for root in roots}
+            found = [
+                c
+                for c in self._by_post.get(post_id, {}).values()
+                if c.status is Status.APPROVED and self._thread.get(c.id) in wanted
+            ]
+        return sorted(found, key=_number_order)
+
+    def thread_index(self, post_id: str, number: int) -> int | None:
+        with self._reading():
+            comment = next(
+                (c for c in self._by_post.get(post_id, {}).values() if c.number == number),
+                None,
+            )
+            if comment is None or comment.status is not Status.APPROVED:
+                return None
+            thread = self._thread.get(comment.id)
+            for index, root in enumerate(self._roots(post_id)):
+                if root.id == thread:
+                    return index
+        return None
+
+    def _roots(self, post_id: str) -> list[StoredComment]:
+        """The post's listed threads' top-level comments (approved), in number order."""
+        roots = [
+            c
+            for c in self._by_post.get(post_id, {}).values()
+            if c.status is Status.APPROVED and self._thread.get(c.id) == c.id
+        ]
+        return sorted(roots, key=_number_order)
+
     def count_for_posts(
-        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+        self,
+        post_ids: Sequence[str],
+        status: Status = Status.APPROVED,
+        kinds: Sequence[CommentKind] | None = None,
     ) -> dict[str, int]:
         with self._reading():
             return {
                 post_id: sum(
-                    1 for c in self._by_post.get(post_id, {}).values() if c.status is status
+                    1
+                    for c in self._by_post.get(post_id, {}).values()
+                    if c.status is status and (kinds is None or c.kind in kinds)
                 )
                 for post_id in post_ids
             }
@@ -194,7 +258,7 @@ class JsonlCommentStore:
     ) -> list[StoredComment]:
         with self._reading():
             found = [c for c in self._comments.values() if c.status is status]
-        found.sort(key=lambda c: (c.created_at, c.number), reverse=True)
+        found.sort(key=_newest_first, reverse=True)
         return found[offset : None if limit is None else offset + limit]
 
     def find_by_submission_key(self, key: str) -> StoredComment | None:
@@ -207,21 +271,31 @@ class JsonlCommentStore:
             return sum(
                 1
                 for c in self._comments.values()
-                if c.remote_addr == remote_addr and c.created_at >= since
+                if c.remote_addr == remote_addr and c.created_at and c.created_at >= since
             )
 
     def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
         with self._reading():
-            found = [c for c in self._by_post.get(post_id, {}).values() if c.created_at >= since]
-        return sorted(found, key=lambda c: c.number)
+            found = [
+                c
+                for c in self._by_post.get(post_id, {}).values()
+                if c.created_at and c.created_at >= since
+            ]
+        return sorted(found, key=_number_order)
 
     def find_by_fingerprint(
         self, post_id: str, fingerprint: str, since: datetime
     ) -> list[StoredComment]:
         with self._reading():
             ids = self._by_print.get((post_id, fingerprint), ())
-            found = [self._comments[i] for i in ids if self._comments[i].created_at >= since]
-        return sorted(found, key=lambda c: c.number)
+            found = [
+                c
+                for c in (self._comments[i] for i in ids)
+                if c.created_at is not None and c.created_at >= since
+            ]
+        return sorted(
+            found, key=lambda c: (c.created_at or _NEVER, c.number is None, c.number or 0, c.id)
+        )
 
     def count_by_status(self) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)
@@ -247,7 +321,7 @@ class JsonlCommentStore:
 
         with self._reading():
             found = [c for c in self._comments.values() if matches(c)]
-        found.sort(key=lambda c: (c.created_at, c.number), reverse=True)
+        found.sort(key=_newest_first, reverse=True)
         return found[offset : None if limit is None else offset + limit]
 
     def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[StoredComment]:
@@ -389,6 +463,7 @@ class JsonlCommentStore:
             self._by_key.clear()
             self._by_print.clear()
             self._last_number.clear()
+            self._thread.clear()
             self._inode, self._offset = stat.st_ino, 0
         if stat.st_size == self._offset:
             return
@@ -443,9 +518,11 @@ class JsonlCommentStore:
                 self._put(_from_record(record))
             elif op == "status" and record["id"] in self._comments:
                 old = self._comments[record["id"]]
-                self._put(replace(old, status=Status(record["status"])))
+                number = record.get("number") or old.number
+                self._put(replace(old, status=Status(record["status"]), number=number))
             elif op == "delete" and record["id"] in self._comments:
                 gone = self._comments.pop(record["id"])
+                self._thread.pop(gone.id, None)
                 self._by_post.get(gone.post_id, {}).pop(gone.id, None)
                 self._by_print.get((gone.post_id, text_fingerprint(gone.body)), set()).discard(
                     gone.id
@@ -460,8 +537,17 @@ class JsonlCommentStore:
             log.error("comment file %s: skipping a bad %s line: %r", self.path, op, exc)
 
     def _put(self, comment: StoredComment) -> None:
-        last = max(self._last_number.get(comment.post_id, 0), comment.number)
-        self._last_number[comment.post_id] = last
+        if comment.number is not None:
+            last = max(self._last_number.get(comment.post_id, 0), comment.number)
+            self._last_number[comment.post_id] = last
+        if comment.id not in self._thread:
+            # A reply joins its parent's thread when the parent is this post's; the file is
+            # replayed in the order it was written, so the answer is the same every time.
+            parent = self._comments.get(comment.parent_id or "")
+            if parent is not None and parent.post_id == comment.post_id:
+                self._thread[comment.id] = self._thread.get(parent.id, parent.id)
+            else:
+                self._thread[comment.id] = comment.id
         self._comments[comment.id] = comment
         self._by_post.setdefault(comment.post_id, {})[comment.id] = comment
         key = (comment.post_id, text_fingerprint(comment.body))
@@ -496,9 +582,9 @@ def _copy_prefix(fd: int, size: int, target: Path) -> None:
         os.close(out)
 
 
-def _new_stored(new: NewComment, number: int) -> StoredComment:
+def _new_stored(new: NewComment, number: int | None) -> StoredComment:
     draft = new.draft
-    if new.created_at.tzinfo is None:
+    if new.created_at is not None and new.created_at.tzinfo is None:
         raise StoreError("naive created_at given; comments keep aware UTC times only")
     return StoredComment(
         id=uuid.uuid4().hex,
@@ -507,7 +593,7 @@ def _new_stored(new: NewComment, number: int) -> StoredComment:
         author=draft.author,
         body=draft.body,
         body_html=new.body_html,
-        created_at=new.created_at.astimezone(UTC),
+        created_at=new.created_at.astimezone(UTC) if new.created_at else None,
         status=new.status,
         email=draft.email,
         website=draft.website,
@@ -517,8 +603,23 @@ def _new_stored(new: NewComment, number: int) -> StoredComment:
         submission_key=draft.submission_key or None,
         verdicts=new.verdicts,
         kind=draft.kind,
+        role=draft.role,
     )
 
+
+def _newest_first(comment: StoredComment) -> tuple[bool, datetime, int]:
+    """The queue's order, reversed: by time, comments without one (archives) last."""
+    when = comment.created_at
+    return (when is not None, when or _NEVER, comment.number or 0)
+
+
+def _number_order(comment: StoredComment) -> tuple[bool, int, bool, datetime]:
+    """Numbered comments by number, then the unnumbered ones by time, unknown times last."""
+    when = comment.created_at
+    return (comment.number is None, comment.number or 0, when is None, when or _NEVER)
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 _FIELDS = (
     "id",
@@ -541,7 +642,8 @@ _REQUIRED = frozenset(["id", "post_id", "number", "author", "body", "body_html"]
 def _add_record(comment: StoredComment) -> dict[str, Any]:
     record: dict[str, Any] = {"op": "add"}
     record.update({name: getattr(comment, name) for name in _FIELDS})
-    record["created_at"] = comment.created_at.isoformat()
+    record["created_at"] = comment.created_at.isoformat() if comment.created_at else None
+    record["role"] = comment.role.value if comment.role else None
     record["status"] = comment.status.value
     record["verdicts"] = [v.to_dict() for v in comment.verdicts]
     record["kind"] = comment.kind.value
@@ -549,15 +651,19 @@ def _add_record(comment: StoredComment) -> dict[str, Any]:
 
 
 def _from_record(record: dict[str, Any]) -> StoredComment:
-    created_at = datetime.fromisoformat(record["created_at"])
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
+    created_at = None
+    if record.get("created_at"):
+        created_at = datetime.fromisoformat(record["created_at"])
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=UTC)
+        created_at = created_at.astimezone(UTC)
     fields: dict[str, Any] = {
         name: record[name] if name in _REQUIRED else record.get(name) for name in _FIELDS
     }
     return StoredComment(
         **fields,
-        created_at=created_at.astimezone(UTC),
+        created_at=created_at,
+        role=Role(record["role"]) if record.get("role") else None,
         status=Status(record["status"]),
         verdicts=tuple(Verdict.from_dict(v) for v in record.get("verdicts") or ()),
         kind=CommentKind(record.get("kind") or "comment"),  # lines from before kinds: comments

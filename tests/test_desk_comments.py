@@ -81,8 +81,8 @@ def test_the_queue_shows_everything_the_owner_needs(
     assert "&lt;b&gt;bold?&lt;/b&gt;" in page
     assert "<strong>links</strong>:" in page and "3 links (more than 2)" in page
     assert "<strong>CAPTCHA</strong>: none (imported" in page
-    for label in ("Approve", "Spam", "Trash"):
-        assert f'>{label}<span class="visually-hidden"> comment 1 by Mallory</span>' in page
+    for label in ("Approve", "Spam", "Trash"):  # a held comment has no number yet
+        assert f'>{label}<span class="visually-hidden"> pending comment by Mallory</span>' in page
     # The readers' page never shows the email.
     assert "mallory@example.org" not in text(owner_client.get(f"/posts/{post.slug}"))
 
@@ -232,3 +232,29 @@ def test_the_moderation_service_resolves_ids_before_changing_anything(
         [done] = get_moderation().decide(Decision.APPROVE, [held.id[:6]], prefixes=True)
         assert done.id == held.id
     assert status_of(app, held) is Status.APPROVED
+
+
+def test_the_queue_shows_archived_and_held_comments_as_they_are(
+    app: Flask, owner_client: FlaskClient, post: PostInfo
+) -> None:
+    """An archive's comment has no time, a held one no number yet: the queue says so."""
+    from blogengine.comments.contracts import CommentDraft, NewComment
+
+    with app.app_context():
+        get_service().store.add_many(
+            [
+                NewComment(
+                    draft=CommentDraft(post_id=post.uid, author="Archived", body="From 2008."),
+                    status=Status.APPROVED,
+                    body_html="<p>From 2008.</p>",
+                    created_at=None,
+                    number=1,
+                )
+            ]
+        )
+    held = add_comment(app, post.uid, author="Held", body="Wait for me.", status=Status.PENDING)
+    approved = text(owner_client.get("/admin/comments?status=approved"))
+    assert "not known (the archive kept none)" in approved and "#1" in approved
+    queue = text(owner_client.get("/admin/comments"))
+    assert "pending comment by Held" in queue and "#None" not in queue
+    assert held.number is None

@@ -34,7 +34,7 @@ def test_a_published_comment_is_announced_with_its_link(
     text = body_of(message)
     assert "Grace left a comment on “A post to talk about”." in text
     assert "Published at once.\nSecond line." in text
-    assert "http://blog.test/posts/a-post#comment-1" in text
+    assert "http://blog.test/posts/a-post/comments/1" in text  # the permalink finds its page
 
 
 @pytest.mark.parametrize("app_config", [{"COMMENTS_MODERATE_ALL": True}], indirect=True)

@@ -180,3 +180,53 @@ def test_a_scheduled_post_appears_in_the_cached_index_when_its_time_comes(
     again = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200
     assert "Scheduled for later" in again.get_data(as_text=True)
+
+
+# -- thread's pages of comments, reply forms and author links meet the cache ------------------
+def test_an_author_links_reader_is_never_served_or_fills_the_cache(app, post, runner):
+    anonymous = app.test_client()
+    assert "You are this post’s author" not in anonymous.get(f"/posts/{post.slug}").get_data(
+        as_text=True
+    )  # the anonymous page is now cached
+    result = runner.invoke(args=["posts", "author-link", post.slug])
+    [path] = [line for line in result.output.splitlines() if line.startswith("/posts/")]
+    author = app.test_client()
+    assert author.get(path).status_code == 303
+    theirs = author.get(f"/posts/{post.slug}")
+    assert "You are this post’s author" in theirs.get_data(as_text=True), "not the cached page"
+    assert theirs.headers["Cache-Control"] == "private, no-store"
+    again = app.test_client().get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert "You are this post’s author" not in again, "the mark never reaches the cache"
+
+
+def test_a_remember_me_cookie_alone_is_not_an_anonymous_reader(app, post):
+    reader = app.test_client()
+    reader.set_cookie("remember_token", "anything", domain="blog.test")
+    response = reader.get(f"/posts/{post.slug}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("app_config", [{"CACHE_TYPE": "SimpleCache", "COMMENTS_PER_PAGE": 2}])
+def test_each_page_of_comments_is_cached_apart(app, post):
+    for n in range(5):
+        add_comment(app, post.uid, f"Comment number {n} here.")
+    reader = app.test_client()
+    for _ in range(2):  # the second round comes from the cache
+        first = reader.get(f"/posts/{post.slug}").get_data(as_text=True)
+        second = reader.get(f"/posts/{post.slug}?cpage=2").get_data(as_text=True)
+        assert "Comment number 0 here." in first and "Comment number 0 here." not in second
+        assert "Comment number 2 here." in second and "Comment number 2 here." not in first
+
+
+def test_a_reply_form_is_rendered_for_its_reader_and_never_kept(app, post):
+    add_comment(app, post.uid, "Answer me.")
+    reader = app.test_client()
+    plain = reader.get(f"/posts/{post.slug}")
+    assert plain.headers["Cache-Control"] == "private, no-cache"  # cached, filled per reader
+    reply = reader.get(f"/posts/{post.slug}?replyto=1")
+    assert reply.status_code == 200
+    assert reply.headers["Cache-Control"] == "private, no-store"
+    assert 'name="replyto"' in reply.get_data(as_text=True)
+    assert "Replying to" in reply.get_data(as_text=True)
+    assert "Replying to" not in reader.get(f"/posts/{post.slug}").get_data(as_text=True)

@@ -204,3 +204,83 @@ def test_a_cached_read_costs_one_statement(app, client, url):
     reads = [s for s in statements if s.startswith("SELECT")]
     assert len(reads) == 1, statements
     assert "FROM posts" in reads[0] and "FROM comment" not in reads[0], reads
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True, "COMMENTS_SHOW_PINGBACKS": False}],
+)
+def test_index_comment_counts_without_pingbacks_come_from_one_count_query(app, client):
+    """Pingbacks hidden: the kept count (every kind) does not serve, one COUNT query does."""
+    add_posts(app, 12)
+    statements = statements_for(app, client, "/")
+    from_comments = [s for s in statements if "FROM comments" in s]
+    assert len(from_comments) == 1, from_comments
+    assert "2 comments" in client.get("/").get_data(as_text=True)
+
+
+def add_threads(post_uid: str, count: int) -> None:
+    """``count`` published comments in one batch: every third answers the one before it."""
+    store = get_service().store
+    comments = store.add_many([new_reader_comment(post_uid, n) for n in range(count)])
+    replies = [
+        NewComment(
+            draft=CommentDraft(
+                post_id=post_uid, author="Replier", body=f"Answer {n}", parent_id=comments[n].id
+            ),
+            status=Status.APPROVED,
+            body_html=comment_html(f"Answer {n}"),
+            created_at=utcnow(),
+        )
+        for n in range(0, count, 3)
+    ]
+    store.add_many(replies)
+
+
+def new_reader_comment(post_uid: str, n: int) -> NewComment:
+    body = f"Comment {n} with a link https://example.org/{n}"
+    return NewComment(
+        draft=CommentDraft(post_id=post_uid, author=f"Reader {n}", body=body),
+        status=Status.APPROVED,
+        body_html=comment_html(body),
+        created_at=utcnow(),
+    )
+
+
+@pytest.mark.parametrize("url", ["/posts/busy", "/posts/busy?cpage=2", "/posts/busy?replyto=3"])
+def test_a_page_of_comments_costs_the_same_at_11_or_thousands(app, client, url):
+    """Pages of whole threads: 11 comments or 4,000 (3,000 threads and their replies)."""
+    app.config["COMMENTS_PER_PAGE"] = 5
+    with app.app_context():
+        small = make_post(title="Small", slug="small").uid
+        busy = make_post(title="Busy", slug="busy").uid
+    with app.app_context():
+        add_threads(small, 8)  # 8 threads, 3 replies: 11 comments, two pages
+    few = statements_for(app, client, url.replace("busy", "small"))
+
+    with app.app_context():
+        add_threads(busy, 3_000)
+    many = statements_for(app, client, url)
+    html = client.get(url).get_data(as_text=True)
+    assert html.count('class="comment ') >= 5 and "Page " in html, "the page is really there"
+
+    assert len(many) == len(few), "\n".join(many)
+
+
+def test_a_permalink_costs_the_same_at_11_or_thousands(app, client):
+    app.config["COMMENTS_PER_PAGE"] = 5
+    with app.app_context():
+        small = make_post(title="Small", slug="small").uid
+        busy = make_post(title="Busy", slug="busy").uid
+    with app.app_context():
+        add_threads(small, 8)
+        add_threads(busy, 3_000)
+
+    def redirect_statements(url: str) -> list[str]:
+        with counting_statements(app) as statements:
+            assert client.get(url).status_code == 302
+        return statements
+
+    few = redirect_statements("/posts/small/comments/11")
+    many = redirect_statements("/posts/busy/comments/3900")
+    assert len(many) == len(few), "\n".join(many)

@@ -118,7 +118,8 @@ def test_it_holds_a_too_short_comment_and_lets_a_real_one_through(
     )
     poster.post(post.slug, body="A real reply with something to say about the post.")
     with app.app_context():
-        held, published = get_service().store.list_for_post(post.uid, status=None)
+        # Numbered (published) comments first, then the unnumbered (held) ones.
+        published, held = get_service().store.list_for_post(post.uid, status=None)
     assert held.status is Status.PENDING
     assert [(v.source, v.action) for v in held.verdicts] == [(name, Action.MODERATE)]
     assert published.status is Status.APPROVED

@@ -119,7 +119,8 @@ def test_the_whole_way_from_subscribing_to_unsubscribing(
         "[blogengine] Grace replied to your comment on “A post to talk about”"
     )
     assert "I agree, and here is why." in body_of(notice)
-    assert f"http://blog.test/posts/a-post#comment-{grace.number}" in body_of(notice)
+    # The permalink, which finds the page of comments the reply is on.
+    assert f"http://blog.test/posts/a-post/comments/{grace.number}" in body_of(notice)
     unsubscribe_url = link_in(notice, "/replies/unsubscribe/")
     assert notice["List-Unsubscribe"] == f"<{unsubscribe_url}>"
     assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

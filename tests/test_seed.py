@@ -226,8 +226,8 @@ def test_imports_every_comment_exactly(app: Flask, runner: FlaskCliRunner) -> No
         3
     ].body.split("\n")
     assert "<br>" in comments[0].body_html  # rendered once, when written
-    times = [c.created_at for c in comments]
-    assert times == sorted(times) and len(set(times)) == 11
+    # The archive keeps no times: none is made up (the numbers keep the order).
+    assert [c.created_at for c in comments] == [None] * 11
 
 
 def test_expected_texts_helper_sees_all_comments() -> None:

@@ -68,9 +68,9 @@ def export_jsonl(path: Path, store: Any, *, include_private: bool = False) -> tu
         for post, stored in _posts_with_comments(store):
             _line(out, _post_record(post))
             posts += 1
-            numbers = {c.id: c.number for c in stored}
+            refs = comment_refs(stored)
             for comment in stored:
-                _line(out, _comment_record(post, comment, numbers, include_private))
+                _line(out, _comment_record(post, comment, refs, include_private))
                 comments += 1
         return posts, comments
 
@@ -104,14 +104,27 @@ def _post_record(post: Post) -> dict[str, Any]:
     }
 
 
+def comment_refs(comments: list[StoredComment]) -> dict[str, str]:
+    """Each comment's name in the export, by id: its number, or "h1", "h2"… for the held and
+    spam ones, which have no number (in the store's order, so a round trip names them alike)."""
+    refs: dict[str, str] = {}
+    held = 0
+    for comment in comments:
+        if comment.number is None:
+            held += 1
+        refs[comment.id] = str(comment.number) if comment.number is not None else f"h{held}"
+    return refs
+
+
 def _comment_record(
-    post: Post, c: StoredComment, numbers: dict[str, int], include_private: bool
+    post: Post, c: StoredComment, refs: dict[str, str], include_private: bool
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "type": "comment",
         "post": post.uid,
+        "ref": refs[c.id],
         "number": c.number,
-        "parent": numbers.get(c.parent_id) if c.parent_id else None,
+        "parent": refs.get(c.parent_id) if c.parent_id else None,
         "kind": c.kind.value,
         "status": c.status.value,
         "author": c.author,
@@ -150,13 +163,13 @@ def export_wxr(path: Path, store: Any, *, include_private: bool = False) -> tupl
         comment_id = 0
         for post, stored in _posts_with_comments(store):
             posts += 1
+            ordered = sorted(stored, key=_wxr_order)
             ids: dict[str, int] = {}
-            parts = []
-            for comment in stored:
+            for comment in ordered:  # every id first: a parent may come after its reply
                 comment_id += 1
                 ids[comment.id] = comment_id
-                parts.append(_wxr_comment(comment, comment_id, ids, include_private))
-                comments += 1
+            parts = [_wxr_comment(c, ids[c.id], ids, include_private) for c in ordered]
+            comments += len(parts)
             out.write(_wxr_item(post, posts, now, "".join(parts)))
         out.write("</channel>\n</rss>\n")
         return posts, comments
@@ -230,12 +243,28 @@ def _wxr_item(post: Post, post_id: int, now: datetime, comments: str) -> str:
     return "\t<item>\n" + "\n".join(fields) + "\n" + comments + "\t</item>\n"
 
 
+def _wxr_order(c: StoredComment) -> tuple[bool, int, bool, str, str, str]:
+    """Numbered comments by number, then the rest by time to the second (all WXR keeps), then
+    by content: the same comments always come out in the same order, so a round trip through
+    WXR gives the same file."""
+    when = _wxr_time(c.created_at)
+    return (
+        c.number is None,
+        c.number or 0,
+        c.created_at is None,
+        when,
+        c.submission_key or "",
+        c.body,
+    )
+
+
 def _wxr_comment(
     c: StoredComment, comment_id: int, ids: dict[str, int], include_private: bool
 ) -> str:
     parent = ids.get(c.parent_id, 0) if c.parent_id else 0
     kind = "" if c.kind is CommentKind.COMMENT else c.kind.value
-    meta = [(META_NUMBER, str(c.number))]
+    # An empty number: held or spam, numbered only if it is ever published.
+    meta = [(META_NUMBER, str(c.number) if c.number is not None else "")]
     if c.submission_key:
         meta.append((META_KEY, c.submission_key))
     if c.verdicts:

@@ -158,7 +158,7 @@ def _add_missing(
         return 0
     stored = store.list_for_post(uid, status=None)
     by_key = {c.submission_key: c for c in stored if c.submission_key}
-    by_number = {c.number: c for c in stored}
+    by_number = {c.number: c for c in stored if c.number is not None}
     ids: dict[str, str] = {}
     added = 0
     for wave in reply_waves(comments):

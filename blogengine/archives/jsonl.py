@@ -6,13 +6,17 @@ comments, one JSON object a line::
     {"type": "post", "uid", "source_key", "slug", "title", "subtitle", "author",
      "publication", "image_name", "image_alt", "signature", "status", "body_format",
      "body_source", "body_html", "published_at", "created_at", "comments_open"}
-    {"type": "comment", "post": uid, "number", "parent": number or null, "kind", "status",
-     "author", "website", "created_at", "body", "body_html", "verdicts", "submission_key",
-     and with --include-private "email", "remote_addr", "user_agent"}
+    {"type": "comment", "post": uid, "ref", "number", "parent": ref or null, "kind",
+     "status", "author", "website", "created_at", "body", "body_html", "verdicts",
+     "submission_key", and with --include-private "email", "remote_addr", "user_agent"}
 
-Times are ISO 8601 with their offset. A post keeps its ``uid`` (the id comments are keyed
-by), so importing a site's export into the same site finds every post again. Posts are
-re-rendered from ``body_source`` on import; comments' ``body_html`` is sanitised again.
+``ref`` names a comment within its post: its number, or "h1", "h2"... for held and spam
+comments, which have no number until published (``number`` is null); ``parent`` is the
+parent's ref (files without ``ref`` name comments by number). Times are ISO 8601 with their
+offset; ``created_at`` is null when the archive kept no time. A post keeps its ``uid`` (the
+id comments are keyed by), so importing a site's export into the same site finds every post
+again. Posts are re-rendered from ``body_source`` on import; comments' ``body_html`` is
+sanitised again.
 """
 
 from __future__ import annotations
@@ -143,22 +147,23 @@ def _post(name: str, line_no: int, r: dict[str, Any]) -> ArchivePost:
 
 def _comment(name: str, line_no: int, r: dict[str, Any]) -> ArchiveComment:
     try:
-        number = int(r["number"])
+        number = int(r["number"]) if r.get("number") is not None else None
         parent = r.get("parent")
+        ref = str(r.get("ref") or number)  # exports before "ref" named comments by number
         body = clean(r["body"])
         return ArchiveComment(
-            key=str(number),
+            key=ref,
             author=clean(r["author"], AUTHOR_MAX),
             body=body,
             body_html=archived_comment_html(r.get("body_html") or ""),
-            created_at=_time(r["created_at"]) or _missing("created_at"),
+            created_at=_time(r.get("created_at")),  # None: the archive kept no time
             status=Status(r["status"]),
             kind=CommentKind(r.get("kind") or "comment"),
             email=optional(r.get("email"), EMAIL_MAX),
             website=optional(r.get("website"), WEBSITE_MAX),
             remote_addr=optional(r.get("remote_addr"), ADDR_MAX),
             user_agent=optional(r.get("user_agent"), 500),
-            parent_key=str(int(parent)) if parent is not None else None,
+            parent_key=str(parent) if parent is not None else None,
             number=number,
             submission_key=r.get("submission_key") or None,
             verdicts=tuple(Verdict.from_dict(v) for v in r.get("verdicts") or ()),

@@ -25,7 +25,8 @@ class ArchiveComment:
     author: str
     body: str
     body_html: str
-    created_at: datetime
+    #: None when the archive gives no time (none is made up).
+    created_at: datetime | None
     status: Status
     kind: CommentKind = CommentKind.COMMENT
     email: str | None = None

@@ -217,6 +217,7 @@ def _comments(
     name: str, item: Element, ns: str, site: str, post: ArchivePost, label: str, report: Report
 ) -> list[ArchiveComment]:
     found: list[ArchiveComment] = []
+    own_numbers = True  # every comment carries blogengine's number meta (maybe empty: held)
     for element in item.findall(ns + "comment"):
         comment_id = child_text(element, ns + "comment_id") or f"{post.source_key}#{len(found)}"
         where = f"{label} comment {comment_id}"
@@ -234,9 +235,8 @@ def _comments(
             child_text(element, ns + "comment_date")
         )
         if created is None:
-            # Until the contract allows a comment without a time: the post's, and say so.
-            created = post.published_at or utc(datetime(1970, 1, 1))
-            report.note("comments without a date (given the post's date)", where)
+            # A comment without a time is kept without one (none is made up), and said.
+            report.note("comments without a date (kept without one)", where)
         body = clean(element.findtext(ns + "comment_content"))
         parent = child_text(element, ns + "comment_parent")
         meta = {
@@ -261,10 +261,13 @@ def _comments(
         )
         if META_NUMBER in meta:  # from blogengine: what WXR has no field for
             _own_fields(found[-1], meta, name, post.line)
-    if found and _numbered(found):
-        found.sort(key=lambda c: c.number or 0)
+        else:
+            own_numbers = False
+    if found and own_numbers and _numbered(found):
+        # A blogengine export: its numbers as they were (held and spam comments have none).
+        found.sort(key=lambda c: (c.number is None, c.number or 0, *_time_order(c)))
     else:
-        found.sort(key=lambda c: (c.created_at, _as_int(c.key), c.key))
+        found.sort(key=lambda c: (*_time_order(c), _as_int(c.key), c.key))
         for number, comment in enumerate(found, start=1):
             comment.number = number
     link_parents(found, label, report)
@@ -274,7 +277,7 @@ def _comments(
 def _own_fields(comment: ArchiveComment, meta: dict[str, str], name: str, line: int) -> None:
     """Number, idempotency key and verdicts, which a blogengine export keeps in commentmeta."""
     try:
-        comment.number = int(meta[META_NUMBER])
+        comment.number = int(meta[META_NUMBER]) if meta[META_NUMBER] else None
         comment.verdicts = tuple(
             Verdict.from_dict(v) for v in json.loads(meta.get(META_VERDICTS) or "[]")
         )
@@ -286,9 +289,15 @@ def _own_fields(comment: ArchiveComment, meta: dict[str, str], name: str, line: 
 
 
 def _numbered(comments: list[ArchiveComment]) -> bool:
-    """Every comment has a distinct number of its own (a blogengine export): keep them."""
-    numbers = [c.number for c in comments]
-    return None not in numbers and len(set(numbers)) == len(numbers)
+    """No two comments share a number (a blogengine export's numbers can be kept)."""
+    numbers = [c.number for c in comments if c.number is not None]
+    return len(set(numbers)) == len(numbers)
+
+
+def _time_order(comment: ArchiveComment) -> tuple[bool, datetime]:
+    """Oldest first, comments without a date last."""
+    when = comment.created_at
+    return (when is None, when or utc(datetime(1970, 1, 1)))
 
 
 def _as_int(text: str) -> int:

@@ -69,6 +69,17 @@ class CommentKind(enum.StrEnum):
     TRACKBACK = "trackback"
 
 
+class Role(enum.StrEnum):
+    """Who wrote a comment when it was not an anonymous reader: shown as the "author" mark.
+
+    Set by the host only (a signed-in owner), never from what a reader typed: typing the
+    owner's name gets no mark.
+    """
+
+    OWNER = "owner"
+    AUTHOR = "author"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """One backend's opinion with its reason, kept so a moderator sees who said what."""
@@ -119,35 +130,43 @@ class CommentDraft:
     kind: CommentKind = CommentKind.COMMENT
     #: The raw form fields (CAPTCHA answers, honeypots) for backends that need them.
     fields: Mapping[str, str] = field(default_factory=dict)
+    #: Set by the host for a signed-in owner (never from the form); None for readers.
+    role: Role | None = None
 
 
 @dataclass(frozen=True)
 class NewComment:
     """What the host hands a store to keep: the draft, its judgement and its rendered HTML.
 
-    ``number`` is normally None (the store gives the next number in the post); importers of
-    archives may set it to keep the archive's numbering.
+    ``number`` is normally None: the store numbers a comment when it is first approved (so
+    the numbers readers see have no gaps from spam); importers of archives may set it to keep
+    the archive's numbering. ``created_at`` is None when the time is unknown (an archive that
+    kept none): never a made-up time.
     """
 
     draft: CommentDraft
     status: Status
     body_html: str
-    created_at: datetime
+    created_at: datetime | None
     verdicts: tuple[Verdict, ...] = ()
     number: int | None = None
 
 
 @dataclass(frozen=True)
 class StoredComment:
-    """A kept comment: the draft's fields plus its identity, number, time, status and trail."""
+    """A kept comment: the draft's fields plus its identity, number, time, status and trail.
+
+    ``number`` is None until the comment is first approved; once given it stays, whatever
+    the status becomes. ``created_at`` is None when the time is unknown (archives).
+    """
 
     id: str
     post_id: str
-    number: int
+    number: int | None
     author: str
     body: str
     body_html: str
-    created_at: datetime
+    created_at: datetime | None
     status: Status
     email: str | None = None
     website: str | None = None
@@ -157,6 +176,8 @@ class StoredComment:
     submission_key: str | None = None
     verdicts: tuple[Verdict, ...] = ()
     kind: CommentKind = CommentKind.COMMENT
+
+    role: Role | None = None
 
 
 @dataclass(frozen=True)
@@ -256,13 +277,20 @@ class StoreError(Exception):
 class CommentStore(Protocol):
     """Exactly one per site: keeps comments, numbered 1, 2, 3… within each post.
 
-    A number is never given twice in a post, not even a deleted comment's (old permalinks
-    hold it), until ``delete_for_post``. Every method is safe to call from several processes
-    at once. Failures raise StoreError.
+    A comment gets its number when it is first approved (``add`` with status approved, or
+    ``set_status`` to approved); held and spam comments have none until then, so the numbers
+    readers see have no gaps. A number is never given twice in a post, not even a deleted
+    comment's (old permalinks hold it), until ``delete_for_post``.
+
+    Replies: a comment whose ``parent_id`` is a comment of the same post belongs to that
+    comment's thread (its top-level ancestor's); every other comment starts a thread. Pages
+    of a busy post are pages of threads (``list_threads``), threads kept whole.
+
+    Every method is safe to call from several processes at once. Failures raise StoreError.
     """
 
     def add(self, new: NewComment) -> StoredComment:
-        """Keep one comment atomically and return it numbered.
+        """Keep one comment atomically and return it (numbered if approved).
 
         If a comment with the same non-empty ``submission_key`` exists, return that one and
         keep nothing: a double click never makes two comments.
@@ -273,13 +301,44 @@ class CommentStore(Protocol):
         """Keep all of ``news`` or none of them (archive imports).
 
         Explicit ``number``s are kept as given; a number already used in that post (stored,
-        or earlier in ``news``) raises StoreError and nothing of ``news`` is kept. Comments
-        without a number are numbered after the highest the post was ever given. A key already
-        stored returns that comment, as in ``add``.
+        or earlier in ``news``) raises StoreError and nothing of ``news`` is kept. Approved
+        comments without a number are numbered after the highest the post was ever given. A
+        key already stored returns that comment, as in ``add``. A parent may be earlier in
+        ``news``.
         """
         ...
 
     def get(self, comment_id: str) -> StoredComment | None: ...
+
+    def get_many(self, comment_ids: Sequence[str]) -> dict[str, StoredComment]:
+        """The comments with these ids, by id, in one call (unknown ids are left out)."""
+        ...
+
+    def get_by_number(self, post_id: str, number: int) -> StoredComment | None:
+        """The post's comment with this number, whatever its status; None if none."""
+        ...
+
+    def count_threads(self, post_id: str) -> int:
+        """How many approved top-level comments (threads) the post has."""
+        ...
+
+    def list_threads(
+        self, post_id: str, offset: int = 0, limit: int | None = None
+    ) -> list[StoredComment]:
+        """The approved comments of the post's threads ``offset`` to ``offset + limit``.
+
+        Threads are ordered by their top-level comment's number; what is returned is every
+        approved comment of those threads (the top-level ones and all their replies, however
+        deep), in number order. A thread whose top-level comment is not approved is not
+        listed, nor counted by ``count_threads``.
+        """
+        ...
+
+    def thread_index(self, post_id: str, number: int) -> int | None:
+        """The 0-based place, among ``count_threads``, of the thread holding approved comment
+        ``number``; None if that comment is not approved or its thread is not listed.
+        """
+        ...
 
     def list_for_post(
         self,
@@ -288,23 +347,31 @@ class CommentStore(Protocol):
         offset: int = 0,
         limit: int | None = None,
     ) -> list[StoredComment]:
-        """The post's comments in number order; ``status=None`` means every status."""
+        """The post's comments in number order, then the unnumbered ones by time (oldest
+        first, those without a time last); ``status=None`` means every status."""
         ...
 
     def count_for_posts(
-        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+        self,
+        post_ids: Sequence[str],
+        status: Status = Status.APPROVED,
+        kinds: Sequence[CommentKind] | None = None,
     ) -> dict[str, int]:
-        """Counts for many posts in one call (a post with none maps to 0)."""
+        """Counts for many posts in one call (a post with none maps to 0); only comments of
+        ``kinds`` when given (the page hides pingbacks unless the owner shows them)."""
         ...
 
     def list_by_status(
         self, status: Status, offset: int = 0, limit: int | None = None
     ) -> list[StoredComment]:
-        """Comments in one status, newest first: the moderation queue."""
+        """Comments in one status, newest first (those without a time last): the queue."""
         ...
 
     def set_status(self, comment_id: str, status: Status) -> StoredComment:
-        """Change a comment's status; KeyError if there is no such comment."""
+        """Change a comment's status; KeyError if there is no such comment.
+
+        Approving a comment without a number numbers it (after the highest ever given).
+        """
         ...
 
     def delete(self, comment_id: str) -> None:
@@ -321,18 +388,20 @@ class CommentStore(Protocol):
     def find_by_submission_key(self, key: str) -> StoredComment | None: ...
 
     def count_recent(self, remote_addr: str, since: datetime) -> int:
-        """How many comments this address left since ``since`` (any status)."""
+        """How many comments this address left since ``since`` (any status; a comment
+        without a time is never recent)."""
         ...
 
     def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
-        """The post's comments of any status created since ``since`` (duplicate checks)."""
+        """The post's comments of any status created since ``since`` (duplicate checks), in
+        ``list_for_post``'s order."""
         ...
 
     def find_by_fingerprint(
         self, post_id: str, fingerprint: str, since: datetime
     ) -> list[StoredComment]:
         """The post's comments of any status created since ``since`` whose body's
-        ``text_fingerprint`` is ``fingerprint``, in number order (the duplicate filter).
+        ``text_fingerprint`` is ``fingerprint``, oldest first (the duplicate filter).
 
         Must not read the post's other comments: keep the fingerprint in an index.
         """

@@ -139,6 +139,11 @@ class CommentForm(FlaskForm):
             _max_length("COMMENT_MAX_BODY", "Your comment"),
         ],
     )
+    #: The number of the comment this one answers ("" for a new thread): a reply form is
+    #: the same form, so a failed reply keeps every field and whom it answers.
+    #: Checked by the view against the post's published comments, not here: an answer to a
+    #: comment that is not there is refused with its own message, never a silent new thread.
+    replyto = HiddenField(filters=[without_controls])
     submission_key = HiddenField(
         validators=[
             DataRequired("The form was incomplete; please send it again."),

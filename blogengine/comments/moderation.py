@@ -136,14 +136,13 @@ class ModerationService:
     def decide(
         self, decision: Decision, ids: Sequence[str], *, prefixes: bool = False
     ) -> list[StoredComment]:
-        """Apply ``decision`` to every comment named; the comments as they were before.
+        """Apply ``decision`` to every comment named; the comments as they are after it (as
+        they were, for those deleted for good): an approved one now has its number.
 
         Every id is checked first, so a typo changes nothing.
         """
         comments = self.resolve(ids, prefixes=prefixes)
-        for comment in comments:
-            self.apply(decision, comment.id)
-        return comments
+        return [self.apply(decision, comment.id) or comment for comment in comments]
 
     def apply(self, decision: Decision, comment_id: str) -> StoredComment | None:
         """One decision on one comment; the comment after it (None once deleted for good)."""

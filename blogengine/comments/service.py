@@ -43,6 +43,9 @@ class OutcomeKind(enum.Enum):
     PUBLISHED = "published"
     PENDING = "pending"
     CAPTCHA_FAILED = "captcha_failed"
+    #: A reply to a comment that is not published (held, spam, deleted, another post's,
+    #: unknown): nothing was kept.
+    REPLY_REFUSED = "reply_refused"
     #: The store raised StoreError: nothing was kept.
     STORE_FAILED = "store_failed"
     #: Another backend broke (a CAPTCHA plugin's bug, say): nothing was kept.
@@ -88,6 +91,13 @@ FAILED_MESSAGE = (
     "Sorry: something went wrong on our side while checking your comment, so it was not "
     "saved. Nothing was lost: your text is still in the form below. Please try again later."
 )
+REPLY_REFUSED_MESSAGE = (
+    "Your reply was not sent: the comment you are answering is not published (it may be "
+    "awaiting moderation or have been removed), so it cannot be answered. Nothing was lost: "
+    "your text is still in the form below, now as a new comment; send it again if you wish."
+)
+#: The verdict a signed-in owner's comment carries: no CAPTCHA, no spam chain.
+OWNER_VERDICT = Verdict(Action.ACCEPT, "written by the signed-in owner", "owner")
 STORE_FAILED_MESSAGE = (
     "Sorry: your comment could not be saved because the comment store is not answering. "
     "Nothing was lost: your text is still in the form below. Please try again in a minute."
@@ -166,22 +176,31 @@ class CommentService:
                 if earlier is not None:
                     return _stored_outcome(earlier)
 
-            captcha = self.captcha.verify(
-                draft.fields, self.captcha_context(draft.remote_addr, draft.submission_key)
-            )
-            if captcha.action is Action.SPAM:
-                return Outcome(OutcomeKind.CAPTCHA_FAILED, captcha.reason, verdicts=(captcha,))
+            if draft.parent_id and not self._can_answer(draft.parent_id, draft.post_id):
+                return Outcome(OutcomeKind.REPLY_REFUSED, REPLY_REFUSED_MESSAGE)
 
             now = self.clock()
-            result = self.chain.run(draft, FilterContext(now=now, post=post, store=self.store))  # type: ignore[arg-type]
-            action, verdicts = result.action, result.verdicts
-            if captcha.action is Action.MODERATE:
-                # The CAPTCHA could not decide (its service did not answer): a person will.
-                action, verdicts = max(action, Action.MODERATE), (captcha, *verdicts)
+            if draft.role is not None:
+                # The host set the role for a signed-in owner: no CAPTCHA, no spam chain.
+                status = Status.APPROVED
+                verdicts: tuple[Verdict, ...] = (OWNER_VERDICT,)
+            else:
+                captcha = self.captcha.verify(
+                    draft.fields, self.captcha_context(draft.remote_addr, draft.submission_key)
+                )
+                if captcha.action is Action.SPAM:
+                    return Outcome(OutcomeKind.CAPTCHA_FAILED, captcha.reason, verdicts=(captcha,))
+                ctx = FilterContext(now=now, post=post, store=self.store)  # type: ignore[arg-type]
+                result = self.chain.run(draft, ctx)
+                action, verdicts = result.action, result.verdicts
+                if captcha.action is Action.MODERATE:
+                    # The CAPTCHA could not decide (its service did not answer): a person will.
+                    action, verdicts = max(action, Action.MODERATE), (captcha, *verdicts)
+                status = _status_for(action, self.moderate_all)
             stored = self.store.add(
                 NewComment(
                     draft=draft,
-                    status=_status_for(action, self.moderate_all),
+                    status=status,
                     body_html=comment_html(draft.body),
                     created_at=now,  # type: ignore[arg-type]
                     verdicts=verdicts,
@@ -195,6 +214,11 @@ class CommentService:
             return Outcome(OutcomeKind.FAILED, FAILED_MESSAGE)
         self._announce(CommentEvent(stored, draft=draft, post=post))
         return _stored_outcome(stored)
+
+    def _can_answer(self, parent_id: str, post_id: str) -> bool:
+        """Only a published comment of the same post can be answered."""
+        parent = self.store.get(parent_id)
+        return parent is not None and parent.post_id == post_id and parent.status is Status.APPROVED
 
     def moderate(self, comment_id: str, status: Status) -> StoredComment:
         """Set a comment's status and let learning filters learn from the decision."""

@@ -5,23 +5,37 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
+from ..authors import accept_author_link, role_for
 from ..extensions import csrf
+from ..models import Post
 from ..post_page import (
+    MAX_COMMENT_NUMBER,
+    comment_page_url,
     get_post_or_404,
     post_ref,
     remember_pending,
+    remember_published,
     render_comment_problem,
     render_post,
+    reply_target,
 )
 from ..security import limit_comments
 from . import get_service
 from .contracts import CommentDraft
 from .forms import CommentForm
-from .service import OutcomeKind, raw_fields
+from .service import REPLY_REFUSED_MESSAGE, OutcomeKind, raw_fields
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +62,17 @@ def post_comment(slug: str) -> Any:
             return render_post(post, form, status=400, problem=CSRF_PROBLEM)
         return render_post(post, form, status=422, problem=INVALID_FORM)
 
-    outcome = get_service().submit(_draft(form, post.uid), post_ref(post))
+    service = get_service()
+    parent_id: str | None = None
+    if (form.replyto.data or "").strip():
+        parent = reply_target(post, form.replyto.data or "")
+        if parent is None:
+            return _reply_refused(post, form)
+        parent_id = parent.id
+    outcome = service.submit(_draft(form, post, parent_id), post_ref(post))
 
+    if outcome.kind is OutcomeKind.REPLY_REFUSED:
+        return _reply_refused(post, form)
     if outcome.kind is OutcomeKind.CAPTCHA_FAILED:
         form.captcha_error = outcome.message
         return render_post(post, form, status=422, problem=outcome.message)
@@ -58,14 +81,13 @@ def post_comment(slug: str) -> Any:
 
     comment = outcome.comment
     assert comment is not None
-    if outcome.kind is OutcomeKind.PUBLISHED:
-        flash(outcome.message, "published")
-        anchor = f"comment-{comment.number}"
-    else:
-        flash(outcome.message, "pending")
-        remember_pending(comment)
-        anchor = "your-comment"
-    return redirect(url_for("blog.post", slug=post.slug, _anchor=anchor), code=303)
+    if outcome.kind is OutcomeKind.PUBLISHED and comment.number is not None:
+        # The notice is shown inside the comment, where the reader lands.
+        remember_published(comment)
+        url = comment_page_url(post, comment.number)
+        return redirect(url or url_for("blog.post", slug=post.slug, _anchor="comments"), code=303)
+    remember_pending(comment)
+    return redirect(url_for("blog.post", slug=post.slug, _anchor="your-comment"), code=303)
 
 
 # The comment form checks its own token (reader_fields.PostBoundCSRF, no session); every
@@ -73,17 +95,62 @@ def post_comment(slug: str) -> Any:
 csrf.exempt(post_comment)
 
 
-def _draft(form: CommentForm, post_id: str) -> CommentDraft:
+@bp.get("/posts/<slug>/comments")
+def comment_form(slug: str) -> Any:
+    """A GET of the POST URL (a reload, a shared link): the post's form, not a bare 405."""
+    post = get_post_or_404(slug)
+    return redirect(url_for("blog.post", slug=post.slug, _anchor="respond"), code=303)
+
+
+@bp.get("/posts/<slug>/author/<token>")
+def author_link(slug: str, token: str) -> Any:
+    """An author link from the owner: this browser's comments on the post carry the mark."""
+    post = get_post_or_404(slug)
+    if not accept_author_link(post, token):
+        html = render_template(
+            "errors/message.html",
+            title="This author link does not work",
+            message="The link is damaged, is for another post, or has expired. Please ask "
+            "the blog's owner for a new one.",
+        )
+        return html, 403
+    # The form at #respond now says "You are this post's author", where the author lands.
+    return redirect(url_for("blog.post", slug=post.slug, _anchor="respond"), code=303)
+
+
+@bp.get("/posts/<slug>/comments/<int:number>")
+def permalink(slug: str, number: int) -> Any:
+    """Comment ``number`` of the post, on whichever page of comments holds it now."""
+    post = get_post_or_404(slug)
+    if number < 1 or number > MAX_COMMENT_NUMBER:
+        abort(404)
+    url = comment_page_url(post, number)
+    if url is None:
+        abort(404)
+    return redirect(url, code=302)
+
+
+def _reply_refused(post: Post, form: CommentForm) -> Any:
+    """The reply's target is not published: keep the text, drop the target, say why."""
+    log.info("reply to comment %r of %s refused", form.replyto.data, post.slug)
+    form.replyto.data = ""
+    return render_post(post, form, status=422, problem=REPLY_REFUSED_MESSAGE)
+
+
+def _draft(form: CommentForm, post: Post, parent_id: str | None) -> CommentDraft:
     return CommentDraft(
-        post_id=post_id,
+        post_id=post.uid,
         author=(form.author.data or "").strip(),
         body=(form.body.data or "").strip("\n"),  # the form already made line breaks "\n"
         email=(form.email.data or "").strip() or None,
         website=(form.website.data or "").strip() or None,
+        parent_id=parent_id,
         remote_addr=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:500] or None,
         submission_key=form.submission_key.data,
         fields=raw_fields(request.form),
+        # From the session only (the owner signed in, or an author link), never from the form.
+        role=role_for(post),
     )
 
 

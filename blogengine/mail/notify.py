@@ -90,9 +90,10 @@ class CommentNotifier:
             reasons="; ".join(f"{v.source}: {v.reason}" for v in comment.verdicts),
             post_url=external_url("blog.post", slug=post.slug),
             desk_url=external_url("desk.comments", status=comment.status.value),
-            comment_url=external_url(
-                "blog.post", slug=post.slug, _anchor=f"comment-{comment.number}"
-            ),
+            # A held comment has no number (and no place on the page) until it is approved.
+            comment_url=external_url("comments.permalink", slug=post.slug, number=comment.number)
+            if comment.number is not None
+            else external_url("blog.post", slug=post.slug, _anchor="comments"),
         )
 
     def ask_confirmation(self, comment: StoredComment, post: Post) -> None:
@@ -133,9 +134,8 @@ class CommentNotifier:
                 },
                 reply=reply,
                 post=post,
-                reply_url=external_url(
-                    "blog.post", slug=post.slug, _anchor=f"comment-{reply.number}"
-                ),
+                # The permalink finds the page of comments the reply is on.
+                reply_url=external_url("comments.permalink", slug=post.slug, number=reply.number),
                 unsubscribe_url=unsubscribe_url,
             )
 

@@ -90,6 +90,7 @@ def moderation_feed(token: str) -> Response:
     comments = get_service().store.list_by_status(Status.PENDING, limit=MODERATION_FEED_ENTRIES)
     uids = {c.post_id for c in comments}
     posts = {p.uid: p for p in db.session.scalars(select(Post).where(Post.uid.in_(uids)))}
-    updated = max((c.created_at for c in comments), default=None) or utcnow()
+    times = [c.created_at for c in comments if c.created_at is not None]
+    updated = max(times, default=None) or utcnow()
     body = render_template("feeds/moderation.atom", comments=comments, posts=posts, updated=updated)
     return Response(body, mimetype="application/atom+xml", headers=PRIVATE_HEADERS)

@@ -61,6 +61,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveSe
     * ``short_ttl``: CAPTCHA questions expire after 2 s (the app has no clock hook yet);
     * ``flaky``: the test plugin's `flaky` store, failing while its fail_marker exists;
     * ``altcha``: the proof-of-work CAPTCHA with its default cost, math for readers without JS.
+    * ``threads``: replies on the seeded article (its own copy, so the reading tests still
+      see the archive's 11 comments), nested three levels deep at most.
     """
     database = build_database(tmp_path_factory.mktemp("database"))
     plans: dict[str, tuple[dict[str, Any], bool]] = {
@@ -68,6 +70,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveSe
         "short_ttl": ({"COMMENTS_CAPTCHA_OPTIONS": {"math": {"ttl": 2}}}, False),
         "flaky": ({"COMMENTS_CAPTCHA": "fixed"}, True),
         "altcha": ({"COMMENTS_CAPTCHA": "altcha"}, False),
+        "threads": ({"COMMENTS_MAX_DEPTH": 3, "SITE_TIMEZONE": "Europe/Paris"}, False),
     }
     servers: dict[str, LiveServer] = {}
     try:
@@ -89,6 +92,11 @@ def site(sites: dict[str, LiveServer]) -> LiveServer:
 @pytest.fixture(scope="session")
 def short_ttl_site(sites: dict[str, LiveServer]) -> LiveServer:
     return sites["short_ttl"]
+
+
+@pytest.fixture(scope="session")
+def threads_site(sites: dict[str, LiveServer]) -> LiveServer:
+    return sites["threads"]
 
 
 @pytest.fixture(scope="session")

@@ -105,15 +105,26 @@ class LiveServer:
     def post_url(self, slug: str = PLAYGROUND_SLUG) -> str:
         return f"{self.url}/posts/{slug}"
 
-    def comments_with_body(self, body: str) -> list[tuple[int, str]]:
-        """(number, status) of every stored comment with exactly this text, read from SQLite."""
+    def comments_with_body(self, body: str) -> list[tuple[int | None, str]]:
+        """(number, status) of every stored comment with exactly this text, read from SQLite
+        (a held or spam comment has no number: None)."""
         stored = body.replace("\r\n", "\n").strip("\n")
         with sqlite3.connect(self.db_path, timeout=10) as conn:
             rows = conn.execute(
                 "SELECT number, status FROM comments WHERE body = ? ORDER BY number", (stored,)
             ).fetchall()
         conn.close()
-        return [(int(n), str(s)) for n, s in rows]
+        return [(int(n) if n is not None else None, str(s)) for n, s in rows]
+
+    def set_status(self, number: int, status: str) -> None:
+        """Moderate comment ``number`` of the seeded article straight in SQLite (no desk yet)."""
+        with sqlite3.connect(self.db_path, timeout=10) as conn:
+            conn.execute(
+                "UPDATE comments SET status = ? WHERE number = ? AND post_id = "
+                "(SELECT uid FROM posts WHERE title = ?)",
+                (status, number, SEED_TITLE),
+            )
+        conn.close()
 
     def failed_requests(self) -> list[str]:
         """Requests gunicorn answered with 4xx/5xx (favicon fetches reach no page event)."""

@@ -96,7 +96,8 @@ class AkismetFilter:
             remote_addr=comment.remote_addr,
             user_agent=comment.user_agent,
         )
-        form["comment_date_gmt"] = comment.created_at.isoformat()
+        if comment.created_at is not None:  # archived comments may have no time
+            form["comment_date_gmt"] = comment.created_at.isoformat()
         path = "submit-spam" if is_spam else "submit-ham"
         try:
             post_form(f"{self.endpoint}/1.1/{path}", form, self.timeout, USER_AGENT)

@@ -58,14 +58,13 @@ class DuplicateFilter:
         if same_address:
             return Verdict(
                 Action.SPAM,
-                f"same text as comment {same_address[0].number} on this post, "
-                "from the same address",
+                f"same text as {_which(same_address[0])} on this post, from the same address",
                 "duplicate",
             )
         if earlier and not self.is_short(words):
             return Verdict(
                 Action.MODERATE,
-                f"same text as comment {earlier[0].number} on this post",
+                f"same text as {_which(earlier[0])} on this post",
                 "duplicate",
             )
         return None
@@ -75,3 +74,10 @@ class DuplicateFilter:
         if comment.status is Status.DELETED:
             return False
         return not (draft.submission_key and comment.submission_key == draft.submission_key)
+
+
+def _which(comment: StoredComment) -> str:
+    """How a moderator finds the earlier comment: its number, or (held, spam: none yet) its id."""
+    if comment.number is not None:
+        return f"comment {comment.number}"
+    return f"{comment.status.value} comment {comment.id}"

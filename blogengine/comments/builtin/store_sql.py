@@ -53,6 +53,7 @@ from ...timeutil import UTCDateTime
 from ..contracts import (
     CommentKind,
     NewComment,
+    Role,
     Status,
     StoredComment,
     StoreError,
@@ -73,21 +74,30 @@ class CommentRow(Model):
         Index("ix_comments_remote_created", "remote_addr", "created_at"),
         Index("ix_comments_post_created", "post_id", "created_at"),
         Index("ix_comments_post_fingerprint", "post_id", "fingerprint", "created_at"),
+        # Pages of threads: the top-level comments in number order, then their threads.
+        Index("ix_comments_post_status_number", "post_id", "status", "number"),
+        Index("ix_comments_post_thread", "post_id", "thread_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     post_id: Mapped[str] = mapped_column(String(64))
-    number: Mapped[int]
+    #: None until the comment is first approved (numbers readers see have no gaps).
+    number: Mapped[int | None]
     author: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     website: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     parent_id: Mapped[str | None] = mapped_column(String(32))
+    #: The id of the thread's top-level comment (its own id for a top-level comment).
+    thread_id: Mapped[str | None] = mapped_column(String(32))
+    #: "owner" or "author" for the author mark, set by the host; None for readers.
+    role: Mapped[str | None] = mapped_column(String(10))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: None when unknown (archives that kept no times).
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10))
     #: The verdict trail as JSON: [{"action", "reason", "source"}, ...].
     verdicts: Mapped[str] = mapped_column(Text, default="[]")
@@ -111,6 +121,21 @@ class CommentCounterRow(Model):
 _TABLE: Table = CommentRow.__table__  # type: ignore[assignment]  # a mapped class's is a Table
 _COUNTERS: Table = CommentCounterRow.__table__  # type: ignore[assignment]  # as above
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+#: The moderation queue's order: newest first, comments without a time (archives) last.
+_NEWEST_FIRST = (
+    CommentRow.created_at.is_(None),
+    CommentRow.created_at.desc(),
+    CommentRow.number.desc(),
+    CommentRow.id,
+)
+#: Numbered comments by number, then the unnumbered (held, spam) by time, unknown times last.
+_LISTING_ORDER = (
+    CommentRow.number.is_(None),
+    CommentRow.number,
+    CommentRow.created_at.is_(None),
+    CommentRow.created_at,
+    CommentRow.id,
+)
 
 
 class SqlCommentStore:
@@ -158,10 +183,14 @@ class SqlCommentStore:
             )
             if earlier is not None:
                 return _to_comment(earlier)
+        # Numbered on publish: a held or spam comment has none (an archive's own number kept).
         shown = int(new.status is Status.APPROVED)
-        number = self._next_number(session, draft.post_id, new.number, shown)
+        number = new.number
+        if number is not None or shown:
+            number = self._next_number(session, draft.post_id, new.number, shown)
+        comment_id = uuid.uuid4().hex
         row = CommentRow(
-            id=uuid.uuid4().hex,
+            id=comment_id,
             post_id=draft.post_id,
             number=number,
             author=draft.author,
@@ -170,10 +199,12 @@ class SqlCommentStore:
             body=draft.body,
             body_html=new.body_html,
             parent_id=draft.parent_id,
+            thread_id=_thread_of(session, draft.post_id, draft.parent_id) or comment_id,
+            role=draft.role.value if draft.role else None,
             remote_addr=draft.remote_addr,
             user_agent=draft.user_agent,
             submission_key=draft.submission_key or None,
-            created_at=_utc(new.created_at),
+            created_at=_utc(new.created_at) if new.created_at is not None else None,
             status=new.status.value,
             verdicts=json.dumps([v.to_dict() for v in new.verdicts]),
             kind=draft.kind.value,
@@ -252,7 +283,10 @@ class SqlCommentStore:
                 raise KeyError(comment_id)
             change = int(status is Status.APPROVED) - int(row.status == Status.APPROVED.value)
             row.status = status.value
-            _count_approved(session, row.post_id, change)
+            if status is Status.APPROVED and row.number is None:
+                row.number = self._next_number(session, row.post_id, None, change)
+            else:
+                _count_approved(session, row.post_id, change)
             session.flush()
             return _to_comment(row)
 
@@ -286,27 +320,92 @@ class SqlCommentStore:
         query = select(_TABLE).where(CommentRow.post_id == post_id)
         if status is not None:
             query = query.where(CommentRow.status == status.value)
-        query = query.order_by(CommentRow.number).offset(offset).limit(limit)
+        if status is Status.APPROVED:  # approved comments are numbered: the index's order
+            query = query.order_by(CommentRow.number)
+        else:
+            query = query.order_by(*_LISTING_ORDER)
+        return self._all(query.offset(offset).limit(limit))
+
+    def get_many(self, comment_ids: Sequence[str]) -> dict[str, StoredComment]:
+        if not comment_ids:
+            return {}
+        found = self._all(select(_TABLE).where(CommentRow.id.in_(list(comment_ids))))
+        return {c.id: c for c in found}
+
+    def get_by_number(self, post_id: str, number: int) -> StoredComment | None:
+        rows = self._all(
+            select(_TABLE).where(CommentRow.post_id == post_id, CommentRow.number == number)
+        )
+        return rows[0] if rows else None
+
+    def count_threads(self, post_id: str) -> int:
+        query = select(func.count()).where(*_shown_threads(post_id))
+        with self._reading() as session:
+            return session.scalar(query) or 0
+
+    def list_threads(
+        self, post_id: str, offset: int = 0, limit: int | None = None
+    ) -> list[StoredComment]:
+        # A derived table, not IN (... LIMIT): MySQL and MariaDB refuse LIMIT inside IN.
+        roots = (
+            select(CommentRow.id)
+            .where(*_shown_threads(post_id))
+            .order_by(CommentRow.number)
+            .offset(offset)
+            .limit(limit)
+            .subquery()
+        )
+        query = (
+            select(_TABLE)
+            .join(roots, CommentRow.thread_id == roots.c.id)
+            .where(CommentRow.post_id == post_id, CommentRow.status == Status.APPROVED.value)
+            .order_by(CommentRow.number)
+        )
         return self._all(query)
 
+    def thread_index(self, post_id: str, number: int) -> int | None:
+        with self._reading() as session:
+            root = session.execute(
+                select(CommentRow.number).where(
+                    CommentRow.id
+                    == select(CommentRow.thread_id)
+                    .where(
+                        CommentRow.post_id == post_id,
+                        CommentRow.number == number,
+                        CommentRow.status == Status.APPROVED.value,
+                    )
+                    .scalar_subquery(),
+                    *_shown_threads(post_id),
+                )
+            ).scalar_one_or_none()
+            if root is None:
+                return None
+            before = select(func.count()).where(*_shown_threads(post_id), CommentRow.number < root)
+            return session.scalar(before) or 0
+
     def count_for_posts(
-        self, post_ids: Sequence[str], status: Status = Status.APPROVED
+        self,
+        post_ids: Sequence[str],
+        status: Status = Status.APPROVED,
+        kinds: Sequence[CommentKind] | None = None,
     ) -> dict[str, int]:
         counts = dict.fromkeys(post_ids, 0)
         if not post_ids:
             return counts
-        if status is Status.APPROVED:  # kept on the counter rows: one row per post, no count
+        if status is Status.APPROVED and kinds is None:
+            # Every kind is shown: the count kept on the counter rows, one row per post.
             kept = select(_COUNTERS.c.post_id, _COUNTERS.c.approved).where(
                 _COUNTERS.c.post_id.in_(list(post_ids))
             )
             with self._reading() as session:
                 counts.update({post_id: n for post_id, n in session.execute(kept)})
             return counts
-        query = (
-            select(CommentRow.post_id, func.count())
-            .where(CommentRow.post_id.in_(list(post_ids)), CommentRow.status == status.value)
-            .group_by(CommentRow.post_id)
+        query = select(CommentRow.post_id, func.count()).where(
+            CommentRow.post_id.in_(list(post_ids)), CommentRow.status == status.value
         )
+        if kinds is not None:
+            query = query.where(CommentRow.kind.in_([k.value for k in kinds]))
+        query = query.group_by(CommentRow.post_id)
         with self._reading() as session:
             counts.update({post_id: n for post_id, n in session.execute(query)})
         return counts
@@ -317,7 +416,7 @@ class SqlCommentStore:
         query = (
             select(_TABLE)
             .where(CommentRow.status == status.value)
-            .order_by(CommentRow.created_at.desc(), CommentRow.number.desc())
+            .order_by(*_NEWEST_FIRST)
             .offset(offset)
             .limit(limit)
         )
@@ -338,7 +437,7 @@ class SqlCommentStore:
         query = (
             select(_TABLE)
             .where(CommentRow.post_id == post_id, CommentRow.created_at >= since)
-            .order_by(CommentRow.number)
+            .order_by(*_LISTING_ORDER)
         )
         return self._all(query)
 
@@ -352,7 +451,12 @@ class SqlCommentStore:
                 CommentRow.fingerprint == fingerprint,
                 CommentRow.created_at >= since,
             )
-            .order_by(CommentRow.number)
+            .order_by(
+                CommentRow.created_at,
+                CommentRow.number.is_(None),
+                CommentRow.number,
+                CommentRow.id,
+            )
         )
         return self._all(query)
 
@@ -387,7 +491,7 @@ class SqlCommentStore:
                     )
                 )
             )
-        stmt = stmt.order_by(CommentRow.created_at.desc(), CommentRow.number.desc())
+        stmt = stmt.order_by(*_NEWEST_FIRST)
         return self._all(stmt.offset(offset).limit(limit))
 
     def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[StoredComment]:
@@ -453,6 +557,25 @@ def _highest_stored(post_id: str) -> ColumnElement[int]:
     )
 
 
+def _shown_threads(post_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions for a post's listed threads: its approved top-level comments."""
+    return (
+        CommentRow.post_id == post_id,
+        CommentRow.status == Status.APPROVED.value,
+        CommentRow.thread_id == CommentRow.id,
+    )
+
+
+def _thread_of(session: Session, post_id: str, parent_id: str | None) -> str | None:
+    """The thread a reply joins: its parent's, if the parent is this post's (else None)."""
+    if not parent_id:
+        return None
+    parent = session.get(CommentRow, parent_id)
+    if parent is None or parent.post_id != post_id:
+        return None
+    return parent.thread_id or parent.id
+
+
 def _utc(when: datetime) -> datetime:
     """Aware UTC, as the contract promises back; a naive time is the caller's mistake."""
     if when.tzinfo is None:
@@ -479,6 +602,7 @@ def _to_comment(row: Any) -> StoredComment:
         submission_key=row.submission_key,
         verdicts=_verdicts(row.verdicts),
         kind=CommentKind(row.kind),
+        role=Role(row.role) if row.role else None,
     )
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_perf'
-down_revision = '0004_desk'
+down_revision = '0009_thread'
 branch_labels = None
 depends_on = None
 
