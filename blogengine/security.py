@@ -18,12 +18,12 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import UnicodeConverter
 from werkzeug.wrappers import Response
 
 from .extensions import limiter
+from .multipart import WholeBodyFormDataParser
 from .post_page import render_comment_problem
 
 #: Browser features no page here uses, switched off for every page.
@@ -164,7 +164,11 @@ class FormRequest(Request):
 
     Werkzeug refuses a form of more than MAX_FORM_PARTS parts with the same 413 as a body too
     large, and what it parsed is lost: kept, the body can be read again for the reader's text.
+    The body is parsed in one piece (``multipart.py``: Werkzeug's chunked decoder alters text
+    whose part boundary falls across two chunks).
     """
+
+    form_data_parser_class = WholeBodyFormDataParser
 
     def _load_form_data(self) -> None:  # Werkzeug's hook where request.form is parsed
         limit = self.max_content_length
@@ -213,7 +217,7 @@ def _reread_form() -> MultiDict[str, str] | None:
     data = request.get_data(cache=True, parse_form_data=False)
     if not data:
         return None
-    parser = FormDataParser(max_content_length=len(data))
+    parser = WholeBodyFormDataParser(max_content_length=len(data))
     _, form, _ = parser.parse(BytesIO(data), request.mimetype, len(data), request.mimetype_params)
     return form
 
