@@ -325,3 +325,41 @@ def test_hostile_xml_is_refused(app: Flask, tmp_path: Path, text: str) -> None:
     assert result.exit_code == 1
     assert f"{path}:2: refused: DTD" in result.output
     assert post_count(app) == 0
+
+
+def wxr_comment(number: int, approved: str, parent: int = 0) -> str:
+    return f"""<wp:comment><wp:comment_id>{number}</wp:comment_id>
+<wp:comment_author>Reader {number}</wp:comment_author>
+<wp:comment_date_gmt>2020-01-{number:02d} 00:00:00</wp:comment_date_gmt>
+<wp:comment_content>Comment {number}</wp:comment_content>
+<wp:comment_approved>{approved}</wp:comment_approved><wp:comment_parent>{parent}</wp:comment_parent>
+</wp:comment>"""
+
+
+def test_only_published_comments_take_numbers_so_readers_see_no_gaps(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Held, spam and trashed comments are numbered when published, as a reader's are."""
+    statuses = ["1", "0", "spam", "1", "trash", "1", "0"]
+    comments = "\n".join(wxr_comment(i, s) for i, s in enumerate(statuses, start=1))
+    item = HOSTILE_ITEM.split("<wp:comment>", 1)[0].replace("hostile", "mixed")
+    path = tmp_path / "mixed.xml"
+    path.write_text(WXR_HEAD + item + comments + "</item></channel></rss>\n")
+    ok(app, "import", "wxr", path)
+    numbers = {c.body: (c.status, c.number) for c in every_comment(app)}
+    assert numbers == {
+        "Comment 1": (Status.APPROVED, 1),
+        "Comment 2": (Status.PENDING, None),
+        "Comment 3": (Status.SPAM, None),
+        "Comment 4": (Status.APPROVED, 2),
+        "Comment 5": (Status.DELETED, None),
+        "Comment 6": (Status.APPROVED, 3),
+        "Comment 7": (Status.PENDING, None),
+    }
+    ok(app, "import", "wxr", path)  # a re-run adds nothing, numbered or not
+    assert len(every_comment(app)) == len(statuses)
+    held = next(c for c in every_comment(app) if c.body == "Comment 2")
+    with app.app_context():
+        get_service().moderate(held.id, Status.APPROVED)
+    approved = {c.body: c.number for c in every_comment(app) if c.status is Status.APPROVED}
+    assert approved == {"Comment 1": 1, "Comment 4": 2, "Comment 6": 3, "Comment 2": 4}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..comments.contracts import CommentStore, StoredComment
+from ..comments.contracts import CommentStore, Status, StoredComment
 from ..comments.copies import as_new_comment
 from ..extensions import db
 from ..models import Post
@@ -112,9 +112,12 @@ def _target(post: ArchivePost, claimed: dict[str, str]) -> _Target:
 
 
 def _number_in_order(comments: list[ArchiveComment]) -> None:
-    """A new post numbers its comments in the archive's order (else by the wave they land in)."""
+    """A new post numbers its published comments in the archive's order (else by the wave they
+    land in). Held, spam and trashed ones get theirs when published, as a reader's comment
+    does: numbered, they left gaps in the numbers readers see (2, 3, 5...)."""
     if all(c.number is None for c in comments):
-        for number, comment in enumerate(comments, start=1):
+        shown = (c for c in comments if c.status is Status.APPROVED)
+        for number, comment in enumerate(shown, start=1):
             comment.number = number
 
 

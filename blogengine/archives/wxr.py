@@ -14,8 +14,9 @@ What maps to what (documented in the README):
   comments; other types are kept as comments and reported.
 * Times: the ``*_gmt`` fields; when one is missing or zero, the local time (taken as UTC).
 
-Comments are numbered in each post by date (then WordPress id), which is how WordPress
-lists them; ``comment_parent`` becomes the reply's parent.
+Published comments are numbered in each post by date (then WordPress id), which is how
+WordPress lists them; held, spam and trashed ones take a number only when published, as a
+reader's comment does, so readers see no gaps. ``comment_parent`` becomes the reply's parent.
 """
 
 from __future__ import annotations
@@ -268,7 +269,9 @@ def _comments(
         found.sort(key=lambda c: (c.number is None, c.number or 0, *_time_order(c)))
     else:
         found.sort(key=lambda c: (*_time_order(c), _as_int(c.key), c.key))
-        for number, comment in enumerate(found, start=1):
+        # Only published comments take a number; held ones get theirs when published.
+        shown = (c for c in found if c.status is Status.APPROVED)
+        for number, comment in enumerate(shown, start=1):
             comment.number = number
     link_parents(found, label, report)
     return found
