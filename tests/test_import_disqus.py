@@ -45,6 +45,11 @@ def test_threads_without_a_post_become_drafts_and_replies_keep_parents(app: Flas
     answers = [c for c in comments if c.parent_id is not None]
     assert sorted(by_id[c.parent_id].author for c in answers) == ["peter", "peter"]
     assert deleted.id in {c.parent_id for c in answers}  # a reply to a deleted comment
+    # Only the published take a number (in order); the deleted one would take its own later.
+    assert deleted.number is None
+    for slug, post in posts.items():
+        shown = [c.number for c in comments if c.post_id == post.uid and c.number is not None]
+        assert sorted(shown) == list(range(1, len(shown) + 1)), slug
     hello = next(c for c in comments if c.body == "<p>Hello, World.</p>")
     assert hello.body_html == "<p>Hello, World.</p>"
     assert hello.email == "foo@bar.com" and hello.remote_addr == "127.0.0.1"
