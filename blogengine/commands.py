@@ -38,6 +38,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(comments_group)
     app.cli.add_command(posts_group)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(set_password_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(spam_group)
 
@@ -454,18 +455,45 @@ def create_admin_command(username: str, password_stdin: bool) -> None:
     """
     from .owner import AccountError, create_owner
 
-    from_env = os.environ.get(PASSWORD_ENV)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif from_env is not None and not sys.stdin.isatty():
-        password = from_env
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     try:
         create_owner(username, password)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created owner account {username.strip()!r}: sign in at /admin/login")
+
+
+@click.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def set_password_command(username: str, password_stdin: bool) -> None:
+    """Give an owner account a new password (a forgotten one); its sessions end.
+
+    The password is read as for create-admin. Signed in, the owner changes it on the desk's
+    Account page instead.
+    """
+    from .owner import AccountError, find_owner, set_password
+
+    user = find_owner(username)
+    if user is None:
+        raise click.ClickException(f"no owner account {username.strip()!r}")
+    try:
+        set_password(user, _read_password(password_stdin))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"new password for {user.username!r}; every session of it is signed out")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """Asked twice, unseen; from $BLOGENGINE_ADMIN_PASSWORD when standard input is not a
+    terminal; or one line of standard input with --password-stdin."""
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if from_env is not None and not sys.stdin.isatty():
+        return from_env
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 # -- shared lookups ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The blog owner's account: creating it, checking a sign-in, and Flask-Login's user loading.
 
-The CLI (`blogengine create-admin`) and the desk's sign-in page both come here.
+The CLI (`blogengine create-admin`, `set-password`) and the desk's sign-in and account pages
+all come here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from .passwords import MIN_PASSWORD, burn_time, hash_password, needs_rehash, ver
 
 class AccountError(ValueError):
     """An account cannot be made as asked; the message says why, for the owner."""
+
+
+class WrongPassword(AccountError):
+    """The current password given was not the account's (counts as a failed sign-in)."""
 
 
 def init_app(app: Flask) -> None:
@@ -58,6 +63,25 @@ def create_owner(username: str, password: str) -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The owner's new password, once the current one is shown; every other session of the
+    account ends (a new session token), so a browser left signed in elsewhere is signed out.
+    AccountError says what is wrong, and nothing changes then."""
+    if not verify_password(user.password_hash, current):
+        raise WrongPassword("your current password is not right")
+    set_password(user, new)
+
+
+def set_password(user: User, new: str) -> None:
+    """A new password without the old one (``blogengine set-password``, for a forgotten
+    one); every session of the account ends."""
+    if len(new) < MIN_PASSWORD:
+        raise AccountError(f"the new password must have at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(new)
+    user.end_sessions()
+    db.session.commit()
 
 
 def authenticate(username: str, password: str) -> User | None:

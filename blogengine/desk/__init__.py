@@ -1,5 +1,5 @@
 """The owner's desk under /admin/: sign-in, posts, the moderation queue, the outbox,
-the settings (with the private moderation feed).
+the settings (with the private moderation feed), the account (a new password).
 
 Its views call the same services as the CLI (``owner``, ``posts.service``,
 ``comments.moderation``, ``comments.registry``, ``mail``), never click commands. Every page requires
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import comments, feed, outbox, posts, settings, signin, views
+from . import account, comments, feed, outbox, posts, settings, signin, throttle, views
 
 __all__ = [
+    "account",
     "bp",
     "comments",
     "feed",
@@ -21,6 +22,7 @@ __all__ = [
     "posts",
     "settings",
     "signin",
+    "throttle",
     "views",
 ]
 from .blueprint import bp

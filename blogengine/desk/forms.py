@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..comments.forms import without_controls
 
@@ -22,6 +22,17 @@ CLEAN = [without_controls]
 class LoginForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)], filters=CLEAN)
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+class PasswordForm(FlaskForm):
+    """A new password for the signed-in owner, typed twice, after the current one."""
+
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1000)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
+    again = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
+    )
 
 
 class ActionForm(FlaskForm):

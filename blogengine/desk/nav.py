@@ -39,6 +39,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("desk.posts_list", "Posts", "posts"),
     NavItem("desk.outbox", "Outbox", "outbox", badge="failed"),
     NavItem("desk.settings", "Settings", "settings"),
+    NavItem("desk.account", "Account", "account"),
 )
 
 #: Counts for the nav's badges, by name; each is read once per desk page.

@@ -5,10 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -16,47 +14,25 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
-from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..owner import authenticate
-from ..security import _seconds_until_reset, duration_words, rate_limit_key
 from .blueprint import bp
 from .forms import ActionForm, LoginForm
+from .throttle import failed_attempt, limit_per_address, name_key, signin_limit
 
 WRONG = "That name and password do not match an owner's account. Please try again."
-THROTTLED = (
-    "Too many failed sign-ins for this name or from this address. Sign-in is paused for "
-    "this name and address: please try again in {wait}."
-)
-
-
-def signin_limit() -> str:
-    return str(current_app.config["DESK_SIGNIN_LIMIT"] or "")
-
-
-def name_key() -> str:
-    """Failed sign-ins counted per account name (any case), wherever they come from."""
-    return "name:" + (request.form.get("name") or "").strip().lower()
-
-
-def _failed(_response: Response) -> bool:
-    """Only a failed sign-in counts against the limits; signing in costs nothing."""
-    return bool(g.get("signin_failed"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_per_address
 @limiter.limit(
     signin_limit,
-    key_func=rate_limit_key,
+    key_func=name_key,
     methods=["POST"],
-    scope="desk-signin-address",
-    deduct_when=_failed,
-)
-@limiter.limit(
-    signin_limit, key_func=name_key, methods=["POST"], scope="desk-signin-name", deduct_when=_failed
+    scope="desk-signin-name",
+    deduct_when=failed_attempt,
 )
 def login() -> ResponseReturnValue:
     target = safe_next(request.args.get("next"))
@@ -91,20 +67,6 @@ def logout() -> ResponseReturnValue:
         session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("desk.login"), code=303)
-
-
-@bp.errorhandler(RateLimitExceeded)
-def too_many_signins(_error: RateLimitExceeded) -> ResponseReturnValue:
-    """The sign-in page again, saying that sign-in is paused and for how long."""
-    wait = _seconds_until_reset()
-    form = LoginForm()
-    form.password.data = ""
-    html = render_template(
-        "desk/login.html", form=form, problem=THROTTLED.format(wait=duration_words(wait))
-    )
-    response = make_response(html, 429)
-    response.headers["Retry-After"] = str(wait)
-    return response
 
 
 def safe_next(target: str | None) -> str | None:

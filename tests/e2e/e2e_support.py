@@ -208,6 +208,19 @@ def _run(env: dict[str, str], command: list[str]) -> None:
         )
 
 
+def create_admin(server: LiveServer, name: str, password: str) -> None:
+    """An owner account on ``server``'s site, made as an owner makes one: `create-admin`."""
+    subprocess.run(
+        [str(BIN / "blogengine"), "create-admin", name],
+        cwd=PROJECT,
+        env={**server.env, "BLOGENGINE_ADMIN_PASSWORD": password},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+
+
 def wait_until_up(server: LiveServer, timeout: float = 30.0) -> None:
     """Poll the playground post until gunicorn answers 200; say why if it never does."""
     deadline = time.monotonic() + timeout

@@ -7,7 +7,6 @@ publish and moderate never changes what the reading and commenting tests see.
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,12 +16,11 @@ from pathlib import Path
 import pytest
 from e2e_support import (
     ARTIFACTS,
-    BIN,
     PLAYGROUND_SLUG,
-    PROJECT,
     LiveServer,
     Reader,
     build_database,
+    create_admin,
     launch_site,
     stop_sites,
     wait_until_up,
@@ -43,15 +41,7 @@ def desk_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = launch_site(tmp_path_factory.mktemp("desk"), {"COMMENTS_MODERATE_ALL": True}, database)
     try:
         wait_until_up(server)
-        subprocess.run(
-            [str(BIN / "blogengine"), "create-admin", OWNER],
-            cwd=PROJECT,
-            env={**server.env, "BLOGENGINE_ADMIN_PASSWORD": PASSWORD},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
+        create_admin(server, OWNER, PASSWORD)
         yield server
     finally:
         stop_sites([server])
@@ -179,10 +169,11 @@ def test_sign_in_and_approve_with_the_keyboard_only(owner: Owner, visitor: Reade
         owner.page.keyboard.press("Enter")
     expect(owner.page.locator(".queue-item")).to_have_count(1)
     approve = owner.page.get_by_role("button", name=re.compile(r"^Approve"))
-    for _ in range(20):
+    for _ in range(40):  # past the header's links, the tabs, the search and the bulk bar
         owner.page.keyboard.press("Tab")
         if approve.evaluate("el => el === document.activeElement"):
             break
+    assert approve.evaluate("el => el === document.activeElement"), "Tab reaches Approve"
     with owner.page.expect_navigation():
         owner.page.keyboard.press("Enter")
     expect(owner.page.get_by_role("status")).to_contain_text("1 comment approved.")
@@ -333,3 +324,36 @@ def test_the_settings_page(owner: Owner) -> None:
     expect(owner.page.locator("main")).to_contain_text("math")
     expect(owner.page.locator("main")).to_contain_text("built-in")
     owner.screenshots("settings")
+
+
+def test_change_the_password_on_the_account_page(
+    desk_site: LiveServer, reader_on: Callable[[LiveServer], Reader]
+) -> None:
+    """A second owner account (the shared one's password stays as the other tests need it)."""
+    name, old, new = unique("keeper"), "the first password", "the second password"
+    create_admin(desk_site, name, old)
+    page = reader_on(desk_site).page
+
+    def sign_in(password: str) -> None:
+        page.goto(desk_site.url + "/admin/login")
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+
+    sign_in(old)
+    page.get_by_role("link", name="Account").click()
+    page.get_by_label("Current password").fill("not it at all")
+    page.get_by_label(re.compile(r"^New password(?! again)")).fill(new)
+    page.get_by_label("New password again").fill(new)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_contain_text("your current password is not right")
+    page.get_by_label("Current password").fill(old)
+    page.get_by_label(re.compile(r"^New password(?! again)")).fill(new)
+    page.get_by_label("New password again").fill(new)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(old)
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    sign_in(new)
+    expect(page.get_by_role("heading", level=1, name="Comments")).to_be_visible()

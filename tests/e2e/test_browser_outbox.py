@@ -20,6 +20,7 @@ from e2e_support import (
     LiveServer,
     Reader,
     build_database,
+    create_admin,
     launch_site,
     stop_sites,
     wait_until_up,
@@ -61,15 +62,7 @@ def outbox_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutboxSite
     server = launch_site(tmp_path_factory.mktemp("outbox-site"), config, database)
     try:
         wait_until_up(server)
-        subprocess.run(
-            [str(BIN / "blogengine"), "create-admin", OWNER],
-            cwd=PROJECT,
-            env={**server.env, "BLOGENGINE_ADMIN_PASSWORD": PASSWORD},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
+        create_admin(server, OWNER, PASSWORD)
         yield OutboxSite(server, port)
     finally:
         stop_sites([server])
