@@ -31,3 +31,15 @@ def _create_app():  # type: ignore[no-untyped-def]
 @click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
     """blogengine: serve the blog, import archives, moderate comments, list plugins."""
+
+
+def _add_app_free_commands() -> None:
+    """Commands found without building the app: ``spam train`` rebuilds the model the app
+    loads at start-up, so it must run when that file is missing, broken or of another
+    version (``spam classify`` and ``eval`` still build the app, when they run)."""
+    from .spam.commands import spam_group
+
+    main.add_command(spam_group)
+
+
+_add_app_free_commands()

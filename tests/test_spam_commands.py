@@ -192,3 +192,39 @@ def test_train_writes_a_model_the_filter_loads(
 def test_train_names_a_missing_file(runner: Any, tmp_path: Path) -> None:
     result = runner.invoke(args=["spam", "train", str(tmp_path / "none.csv")])
     assert result.exit_code != 0 and "no such file" in result.output
+
+
+def test_train_runs_when_the_model_the_site_loads_is_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site loads its model at start-up; `spam train`, which rebuilds it, must not."""
+    from click.testing import CliRunner
+
+    from blogengine.cli import main
+
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setenv("BLOGENGINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("BLOGENGINE_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'b.db'}")
+    monkeypatch.setenv(
+        "BLOGENGINE_COMMENTS_SPAM_FILTERS_OPTIONS", json.dumps({"learning": {"model": str(broken)}})
+    )
+    youtube_like = tmp_path / "yt.csv"
+    youtube_like.write_text(
+        "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n"
+        "1,a,2015-01-01,check out my channel,1\n"
+        "2,b,2015-01-01,lovely song,0\n"
+    )
+    runner = CliRunner()
+    # The site itself cannot start with that file...
+    refused = runner.invoke(main, ["spam", "classify", str(youtube_like), "--text-column", "CONTENT"])
+    assert refused.exit_code != 0
+    assert "'learning' cannot start" in str(refused.exception) + refused.output
+    # ...but training can, and what it writes the site loads.
+    result = runner.invoke(main, ["spam", "train", str(youtube_like), "--out", str(broken)])
+    assert result.exit_code == 0, result.output
+    assert "trained on 1 spam and 1 good texts" in result.output
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    loaded = runner.invoke(main, ["spam", "classify", str(youtube_like), "--text-column", "CONTENT"])
+    assert loaded.exit_code == 0, loaded.output
+    assert [row["row"] for row in lines(loaded.output)] == [1, 2]

@@ -22,7 +22,7 @@ def spam_group() -> None:
     """Train and measure the spam filters."""
 
 
-@spam_group.command("train")
+@spam_group.command("train", with_appcontext=False)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--data-dir",
@@ -37,7 +37,8 @@ def spam_group() -> None:
     help="Model file to write (default: the one the package ships).",
 )
 def spam_train(files: tuple[Path, ...], data_dir: Path, out: Path | None) -> None:
-    """Rebuild the learning filter's model from labelled files.
+    """Rebuild the learning filter's model from labelled files (no app needed: it works when
+    the model file the site loads is broken or missing).
 
     By default from YouTube Spam Collection 01-02 and the SMS Spam Collection (CSV with
     COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS, or the SMS TSV), into the shipped model file.
