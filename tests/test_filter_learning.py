@@ -42,9 +42,11 @@ def app_config() -> dict[str, Any]:
 
 @pytest.fixture
 def tiny_model(tmp_path: Path) -> str:
-    """A model whose verdicts a test can foresee: 'maybe' is unsure, 'viagra' is spam."""
+    """A model whose verdicts a test can foresee: 'maybe' is unsure, 'viagra' is spam; the
+    bias was in 400 training texts, 'kind' in 3, 'maybe' and 'viagra' in none."""
     path = tmp_path / "tiny.json.gz"
-    Model({BIAS: -2.0, "w:maybe": 2.85, "w:viagra": 12.0, "w:kind": -1.0}).save(path)
+    weights = {BIAS: -2.0, "w:maybe": 2.85, "w:viagra": 12.0, "w:kind": -1.0}
+    Model(weights, {BIAS: 400, "w:kind": 3}).save(path)
     return str(path)
 
 
@@ -220,8 +222,28 @@ def test_the_same_decision_twice_teaches_once_and_a_correction_teaches(
         assert learner.weights({"w:maybe"})["w:maybe"] == once
         learner.learn(stored, False)
         assert learner.weights({"w:maybe"})["w:maybe"] < once
-        # The bias and the signs are left as shipped.
-        assert learner.weights(set())[BIAS] == -2.0
+        # The bias learns too, from the site's own balance, but slowly: it was in every
+        # training text, 'maybe' in none (steps 1/sqrt(1 + 400) and 1/sqrt(1 + 0) apart).
+        moved = abs(learner.weights(set())[BIAS] - -2.0)
+        assert 0 < moved < abs(learner.weights({"w:maybe"})["w:maybe"] - 2.85) / 10
+
+
+def test_a_new_wave_is_held_from_its_second_copy_and_known_words_stay_put() -> None:
+    """Words the model never saw learn from one decision; words it saw in many texts
+    barely move, so a good comment sharing them is still published."""
+    learner = LearningFilter(state="memory")
+    wave = "Zorblax crystals heal every ache, ask the zorblax people about crystal water"
+    again = "zorblax crystal water healed my ache, ask the zorblax people"
+    good = "The crystal clear explanation of water rights in the second part helped me."
+    assert check(learner, wave) is None and check(learner, again) is None
+    spam = StoredComment("w1", "p", None, "Eve", wave, "", None, Status.SPAM)
+    learner.learn(spam, True)
+    held = check(learner, again)
+    assert held is not None and held.action is Action.MODERATE
+    assert "'zorblax'" in held.reason or "'crystal water'" in held.reason
+    assert check(learner, good) is None
+    before, after = LearningFilter(state="memory").weights({"w:the"}), learner.weights({"w:the"})
+    assert abs(after["w:the"] - before["w:the"]) < 0.03  # in a thousand training texts
 
 
 def test_comments_spam_command_teaches_the_filter(app: Flask, post: PostInfo, runner: Any) -> None:
@@ -292,12 +314,15 @@ def test_workers_learning_at_once_add_up(database_app: Flask, tiny_model: str) -
         ]
         errors = run_in_threads(4, lambda i: learner.learn(comments[i], True))
         assert errors == []
-        learned = learner.learned.deltas({"w:maybe"})["w:maybe"]
+        learned = learner.learned.learned({"w:maybe"})["w:maybe"]
         one_by_one = LearningFilter(model=tiny_model, state="memory")
         for comment in comments:
             one_by_one.learn(comment, True)
-        # The same sum as learning them one after the other: no step was lost.
-        assert learned == pytest.approx(one_by_one.learned.deltas({"w:maybe"})["w:maybe"])
+        # The same sum as learning them one after the other: no step was lost, none counted
+        # twice (each step is sized by the decisions before it).
+        alone = one_by_one.learned.learned({"w:maybe"})["w:maybe"]
+        assert learned.delta == pytest.approx(alone.delta)
+        assert learned.seen == alone.seen == 4
         assert learned_rows(database_app)[1] == 4
 
 

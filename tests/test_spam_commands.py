@@ -217,7 +217,9 @@ def test_train_runs_when_the_model_the_site_loads_is_broken(
     )
     runner = CliRunner()
     # The site itself cannot start with that file...
-    refused = runner.invoke(main, ["spam", "classify", str(youtube_like), "--text-column", "CONTENT"])
+    refused = runner.invoke(
+        main, ["spam", "classify", str(youtube_like), "--text-column", "CONTENT"]
+    )
     assert refused.exit_code != 0
     assert "'learning' cannot start" in str(refused.exception) + refused.output
     # ...but training can, and what it writes the site loads.
@@ -225,6 +227,8 @@ def test_train_runs_when_the_model_the_site_loads_is_broken(
     assert result.exit_code == 0, result.output
     assert "trained on 1 spam and 1 good texts" in result.output
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    loaded = runner.invoke(main, ["spam", "classify", str(youtube_like), "--text-column", "CONTENT"])
+    loaded = runner.invoke(
+        main, ["spam", "classify", str(youtube_like), "--text-column", "CONTENT"]
+    )
     assert loaded.exit_code == 0, loaded.output
     assert [row["row"] for row in lines(loaded.output)] == [1, 2]

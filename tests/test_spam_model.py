@@ -13,9 +13,10 @@ from blogengine.spam.datasets import DatasetError, parse_label, read_csv, read_s
 from blogengine.spam.model import (
     BIAS,
     KEEP_ABOVE,
+    KEEP_SEEN,
     PRIORS,
     Model,
-    learn_step,
+    learn_steps,
     probability,
     text_scale,
     train,
@@ -116,6 +117,40 @@ class TestFeatures:
         assert "m:phone" not in features.tokens("it has 1884034783 views")  # not a phone
         assert "m:money" in features.tokens("win £1000 cash")
 
+    @pytest.mark.parametrize(
+        ("host", "kind"),
+        [
+            ("en.wikipedia.org", "k:cite"),
+            ("github.com", "k:cite"),
+            ("bugs.launchpad.net", "k:cite"),
+            ("docs.python.org", "k:cite"),
+            ("wiki.example.org", "k:cite"),
+            ("www.ox.ac.uk", "k:cite"),
+            ("www.state.gov", "k:cite"),
+            ("www.facebook.com", "k:promo-link"),
+            ("soundcloud.com", "k:promo-link"),
+            ("www.gofundme.com", "k:promo-link"),
+            ("www.amazon.co.uk", "k:promo-link"),
+            ("amazon.de", "k:promo-link"),
+            ("bit.ly", "k:promo-link"),
+            ("ebay.example.org", None),
+            ("shop.example", None),
+            ("youtu.be", None),
+            ("com", None),
+            ("", None),
+        ],
+    )
+    def test_where_a_link_points(self, host: str, kind: str | None) -> None:
+        assert features.host_kind(host) == kind
+
+    def test_a_source_cited_and_a_profile_promoted(self) -> None:
+        cited = features.tokens("The dates are wrong, see https://en.wikipedia.org/wiki/Treaty")
+        promoted = features.tokens("Great song! My page: https://www.facebook.com/djzorblax")
+        assert "k:cite" in cited and "k:promo-link" not in cited
+        assert "k:promo-link" in promoted and "k:cite" not in promoted
+        # The reader's own website is not a link in the text: no kind either way.
+        assert not {"k:cite", "k:promo-link"} & features.tokens("Hi", "https://facebook.com/me")
+
     def test_never_reads_more_than_its_limit(self) -> None:
         long = "word " * 10_000 + "subscribe"
         assert "w:subscribe" not in features.tokens(long)
@@ -158,7 +193,8 @@ class TestModel:
         assert probability(loaded.weight_of(text), text_scale(text)) == pytest.approx(
             probability(model.weight_of(text), text_scale(text)), abs=0.01
         )
-        assert all(abs(w) >= KEEP_ABOVE for t, w in loaded.weights.items() if t != BIAS)
+        kept = loaded.weights.items()
+        assert all(abs(w) >= KEEP_ABOVE or loaded.seen[t] >= KEEP_SEEN for t, w in kept)
 
     def test_long_texts_words_are_damped_but_not_their_signs(self) -> None:
         short = features.tokens("check out my channel")
@@ -175,14 +211,25 @@ class TestModel:
         for kind, prior in PRIORS.items():
             assert model.weights[kind] >= prior - 0.5, kind
 
-    def test_a_version_1_file_is_refused(self, tmp_path: Path) -> None:
+    def test_a_file_of_another_version_is_refused_saying_how_to_rebuild(
+        self, tmp_path: Path
+    ) -> None:
         import gzip
         import json
 
         path = tmp_path / "old.json.gz"
-        path.write_bytes(gzip.compress(json.dumps({"version": 1, "weights": {}}).encode()))
-        with pytest.raises(ValueError, match="version-2"):
+        path.write_bytes(gzip.compress(json.dumps({"version": 2, "weights": {}}).encode()))
+        with pytest.raises(ValueError, match=r"version-2 spam model.*reads version 3") as refused:
             Model.load(path)
+        assert "blogengine spam train --out" in str(refused.value)
+
+    def test_the_file_keeps_how_many_texts_held_each_token(self, tmp_path: Path) -> None:
+        model = train(examples())
+        assert model.seen[BIAS] == len(SPAM) + len(GOOD)
+        assert model.seen["w:subscribe"] == 3  # in three of the spam texts
+        model.save(tmp_path / "m.json.gz")
+        loaded = Model.load(tmp_path / "m.json.gz")
+        assert loaded.seen_of(["w:subscribe", "w:never"]) == {"w:subscribe": 3, "w:never": 0}
 
     def test_refuses_another_file(self, tmp_path: Path) -> None:
         (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
@@ -195,9 +242,20 @@ class TestModel:
 
     def test_a_learning_step_moves_towards_the_label(self) -> None:
         weights = {BIAS: 0.0, "w:x": 0.0}
-        assert learn_step(weights, True) > 0 > learn_step(weights, False)
+        seen = {BIAS: 0, "w:x": 0}
+        assert (
+            learn_steps(weights, seen, True)["w:x"] > 0 > learn_steps(weights, seen, False)["w:x"]
+        )
         sure = {BIAS: 10.0}
-        assert abs(learn_step(sure, True)) < 1e-3  # nothing left to learn
+        assert abs(learn_steps(sure, {BIAS: 0}, True)[BIAS]) < 1e-3  # nothing left to learn
+
+    def test_a_new_token_learns_fast_and_a_known_one_slowly(self) -> None:
+        weights = {BIAS: 0.0, "w:new": 0.0, "w:the": 0.0}
+        steps = learn_steps(weights, {BIAS: 5000, "w:new": 0, "w:the": 99}, True)
+        # The same error, steps shrinking with the square root of the texts seen: 1, 1/10...
+        assert steps["w:new"] == pytest.approx(10 * steps["w:the"])
+        assert steps["w:the"] > steps[BIAS] > 0
+        assert steps["w:new"] == pytest.approx(0.5 * 0.5)  # LEARN_RATE x error (1 - 0.5)
 
     def test_shipped_model_is_small_and_loads(self) -> None:
         from blogengine.comments.builtin.filter_learning import SHIPPED_MODEL

@@ -3,8 +3,10 @@
 Built for comment spam in general, not for one sample: words and word pairs, signs every text
 has or lacks (a link, shouting, a phone number, money, its length) and the *kinds* of thing
 comment spam does whatever its topic (``KINDS``: a call to action, self-promotion, begging for
-likes, money offered, a link with little text, a disguised address). Never the date, the id
-or the address: those say nothing about the next comment.
+likes, money offered, a link with little text, a disguised address, a link to a profile, shop
+or fundraiser) or that good comments do (a link to a source: an encyclopaedia, a code host,
+a bug tracker, documentation). Never the date, the id or the address: those say nothing
+about the next comment.
 
 Character n-grams were measured and dropped: over a long comment their many small weights
 piled up into "spam" (a third of real blog comments held), and they did not generalise from
@@ -86,6 +88,41 @@ KINDS: dict[str, re.Pattern[str]] = {
     ),
 }
 
+
+def _names(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+#: Where a reader citing a source links to: encyclopaedias and wikis, code hosts and bug
+#: trackers, documentation, standards bodies, Q&A sites, archives, universities and
+#: governments. Matched on the host's labels, right to left (``docs.python.org`` is ``docs``).
+CITED_HOSTS = _names(
+    "wikipedia.org wikimedia.org mediawiki.org wiktionary.org wikidata.org github.com "
+    "gitlab.com bitbucket.org sourceforge.net launchpad.net codeberg.org savannah.gnu.org "
+    "pypi.org pypi.python.org npmjs.com crates.io stackoverflow.com stackexchange.com "
+    "superuser.com serverfault.com w3.org ietf.org rfc-editor.org arxiv.org doi.org "
+    "archive.org ncbi.nlm.nih.gov jstor.org readthedocs.io readthedocs.org"
+)
+#: Host labels that name a reference part of a site: ``wiki.``, ``docs.``, ``bugs.``...
+CITED_LABELS = _names(
+    "wiki docs doc bugs bugzilla issues tracker trac jira lists code git svn hg developer "
+    "developers api"
+)
+#: Top-level domains of universities and governments (``.edu``, ``.gov``, ``.ac.uk``...).
+CITED_SUFFIXES = (".edu", ".gov", ".mil", ".int")
+CITED_INFIXES = (".ac.", ".edu.", ".gov.")
+#: Where self-promotion links to: social profiles, channels, fundraisers, shops, app stores,
+#: file lockers and link shorteners (hiding where a link goes).
+PROMOTED_HOSTS = _names(
+    "facebook.com fb.com fb.me instagram.com twitter.com plus.google.com tumblr.com "
+    "pinterest.com vk.com myspace.com tiktok.com snapchat.com soundcloud.com bandcamp.com "
+    "reverbnation.com twitch.tv mixcloud.com datpiff.com gofundme.com indiegogo.com "
+    "kickstarter.com patreon.com teespring.com etsy.com ebay.com amazon.com aliexpress.com "
+    "play.google.com itunes.apple.com apps.apple.com mega.co.nz mega.nz mediafire.com "
+    "4shared.com dropbox.com bit.ly goo.gl tinyurl.com ow.ly t.co is.gd adf.ly shorte.st "
+    "linkbucks.com tsu.co"
+)
+PROMOTED_SHOPS = frozenset({"amazon", "ebay"})
 #: A link with fewer words than this around it is the comment's point, not a source cited.
 BARE_LINK_WORDS = 12
 #: Longest text read: the rest adds nothing to the verdict and costs time.
@@ -131,7 +168,33 @@ def _link_tokens(links: list[str]) -> set[str]:
         return set()
     count = len(links)
     found = {"m:link"} | ({f"m:links-{min(count, 3)}"} if count > 1 else set())
-    return found | _hosts(links)
+    hosts = _hosts(links)
+    for host in hosts:
+        kind = host_kind(host.removeprefix("d:"))
+        if kind:
+            found.add(kind)
+    return found | hosts
+
+
+def host_kind(host: str) -> str | None:
+    """``k:cite`` for a host readers cite as a source, ``k:promo-link`` for one self-promotion
+    links to (``CITED_HOSTS``, ``PROMOTED_HOSTS``), else None."""
+    labels = host.casefold().rstrip(".").split(".")
+    suffixes = {".".join(labels[i:]) for i in range(len(labels))}
+    # The shops under every country's domain: amazon.de, amazon.co.uk, ebay.com.au.
+    country = 3 if len(labels) >= 3 and labels[-2] in ("co", "com") else 2
+    shop = labels[-country] if len(labels) >= country else ""
+    if suffixes & PROMOTED_HOSTS or shop in PROMOTED_SHOPS:
+        return "k:promo-link"
+    dotted = "." + ".".join(labels)
+    if (
+        suffixes & CITED_HOSTS
+        or CITED_LABELS & set(labels[:-2])
+        or dotted.endswith(CITED_SUFFIXES)
+        or any(infix in dotted for infix in CITED_INFIXES)
+    ):
+        return "k:cite"
+    return None
 
 
 def _hosts(links: list[str]) -> set[str]:
@@ -198,6 +261,8 @@ _META_WORDS = {
     "k:own": "self-promotion",
     "k:bait": "asks for likes",
     "k:money": "money offered",
+    "k:promo-link": "a link to a profile, shop or fundraiser",
+    "k:cite": "a link to a source",
 }
 
 

@@ -2,7 +2,8 @@
 
 The shipped model (a file in the package) never changes at run time; each moderator decision
 adds a small change to the weights of the comment's tokens, kept in the database
-(``spam_weights``), so every worker and every restart sees it. ``spam_decisions`` remembers
+(``spam_weights``, with how many decisions held each token: the more, the smaller its next
+step), so every worker and every restart sees it. ``spam_decisions`` remembers
 which comment was learned as what: approving a comment twice teaches once, and a comment
 first marked spam then approved teaches the correction.
 
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
-from sqlalchemy import Boolean, Float, String, bindparam, func, select
+from sqlalchemy import Boolean, Float, Integer, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -24,8 +25,18 @@ from ..extensions import Model, db
 
 #: The PostgreSQL advisory lock key that serialises learning.
 LEARNING_LOCK = 8_2026_1202
-#: Given the comment's current weights, how much to add to each of them.
-StepFunction = Callable[[Mapping[str, float]], float]
+
+
+class Learned(NamedTuple):
+    """What decisions taught about one token: the change to its weight, and how many
+    decisions held it (the more, the smaller its next step)."""
+
+    delta: float = 0.0
+    seen: int = 0
+
+
+#: Given what was learned so far for each of the comment's tokens, the change to add to each.
+StepFunction = Callable[[Mapping[str, Learned]], Mapping[str, float]]
 
 
 class LearnedWeightRow(Model):
@@ -35,6 +46,8 @@ class LearnedWeightRow(Model):
 
     token: Mapped[str] = mapped_column(String(200), primary_key=True)
     delta: Mapped[float] = mapped_column(Float)
+    #: How many decisions were about a comment holding the token.
+    seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LearnedDecisionRow(Model):
@@ -47,7 +60,7 @@ class LearnedDecisionRow(Model):
 
 
 _WEIGHTS = LearnedWeightRow.__table__
-_DELTAS = select(_WEIGHTS.c.token, _WEIGHTS.c.delta).where(
+_LEARNED = select(_WEIGHTS.c.token, _WEIGHTS.c.delta, _WEIGHTS.c.seen).where(
     _WEIGHTS.c.token.in_(bindparam("tokens", expanding=True))
 )
 
@@ -55,22 +68,16 @@ _DELTAS = select(_WEIGHTS.c.token, _WEIGHTS.c.delta).where(
 class LearnedWeights(Protocol):
     """Where the learned changes live."""
 
-    def deltas(self, tokens: Collection[str]) -> dict[str, float]:
-        """The learned change of each token's weight (tokens never learned are left out)."""
+    def learned(self, tokens: Collection[str]) -> dict[str, Learned]:
+        """What was learned for each of ``tokens`` (tokens never learned are left out)."""
         ...
 
     def learn(
-        self,
-        comment_id: str,
-        is_spam: bool,
-        tokens: Collection[str],
-        step: StepFunction,
-        base: Mapping[str, float],
+        self, comment_id: str, is_spam: bool, tokens: Collection[str], step: StepFunction
     ) -> bool:
-        """Add ``step(weights)`` to each of ``tokens``' changes, unless this comment was
-        learned as this already. ``base`` holds the shipped weights of all the comment's
-        tokens (some, like the bias, are never learned); ``step`` gets them with the learned
-        changes added. True if something changed."""
+        """Unless this comment was learned as this already: add ``step(learned)`` to the
+        tokens' changes (``learned`` has every one of ``tokens``, ``Learned()`` for those never
+        learned) and count one more decision for each. True if something changed."""
         ...
 
 
@@ -79,59 +86,55 @@ class SqlLearnedWeights:
 
     _UPSERTS: ClassVar = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
-    def deltas(self, tokens: Collection[str]) -> dict[str, float]:
+    def learned(self, tokens: Collection[str]) -> dict[str, Learned]:
         if not tokens:
             return {}
         # A plain connection and one cached statement: an ORM session per check cost 2.5 ms.
         with db.engine.connect() as connection:
-            rows = connection.execute(_DELTAS, {"tokens": sorted(tokens)})
-            return {token: delta for token, delta in rows}
+            rows = connection.execute(_LEARNED, {"tokens": sorted(tokens)})
+            return {token: Learned(delta, seen) for token, delta, seen in rows}
 
     def learn(
-        self,
-        comment_id: str,
-        is_spam: bool,
-        tokens: Collection[str],
-        step: StepFunction,
-        base: Mapping[str, float],
+        self, comment_id: str, is_spam: bool, tokens: Collection[str], step: StepFunction
     ) -> bool:
         with self._writing() as session:
             earlier = session.get(LearnedDecisionRow, comment_id)
             if earlier is not None and earlier.is_spam == is_spam:
                 return False
-            rows = session.execute(
-                select(LearnedWeightRow.token, LearnedWeightRow.delta).where(
-                    LearnedWeightRow.token.in_(list(tokens))
-                )
-            )
-            learned = {token: delta for token, delta in rows}
-            change = step(_current(base, learned, tokens))
-            self._add(session, tokens, change)
+            rows = session.execute(_LEARNED, {"tokens": sorted(tokens)})
+            learned = {token: Learned(delta, seen) for token, delta, seen in rows}
+            changes = step({token: learned.get(token, Learned()) for token in tokens})
+            self._add(session, changes)
             if earlier is None:
                 session.add(LearnedDecisionRow(comment_id=comment_id, is_spam=is_spam))
             else:
                 earlier.is_spam = is_spam
             return True
 
-    def _add(self, session: Session, tokens: Collection[str], change: float) -> None:
-        """Add ``change`` to each token's row in one statement where the database allows."""
+    def _add(self, session: Session, changes: Mapping[str, float]) -> None:
+        """Add each token's change, and one to its count, in one statement where the
+        database allows."""
         insert = self._UPSERTS.get(session.get_bind().dialect.name)
-        values = [{"token": t, "delta": change} for t in sorted(tokens)]
+        values = [{"token": t, "delta": changes[t], "seen": 1} for t in sorted(changes)]
         if insert is not None and values:
             # sqlite's or postgresql's Insert: both have on_conflict_do_update and excluded.
             statement: Any = insert(LearnedWeightRow).values(values)
             statement = statement.on_conflict_do_update(
                 index_elements=[LearnedWeightRow.token],
-                set_={"delta": LearnedWeightRow.delta + statement.excluded.delta},
+                set_={
+                    "delta": LearnedWeightRow.delta + statement.excluded.delta,
+                    "seen": LearnedWeightRow.seen + statement.excluded.seen,
+                },
             )
             session.execute(statement)
             return
-        for token in sorted(tokens):  # other databases: row by row, locked
+        for token in sorted(changes):  # other databases: row by row, locked
             row = session.get(LearnedWeightRow, token, with_for_update=True)
             if row is None:
-                session.add(LearnedWeightRow(token=token, delta=change))
+                session.add(LearnedWeightRow(token=token, delta=changes[token], seen=1))
             else:
-                row.delta += change
+                row.delta += changes[token]
+                row.seen += 1
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
@@ -150,38 +153,27 @@ class MemoryLearnedWeights:
 
     def __init__(self, under: LearnedWeights | None = None) -> None:
         self.under = under
-        self.changes: dict[str, float] = {}
+        self.changes: dict[str, Learned] = {}
         self.decisions: dict[str, bool] = {}
 
-    def deltas(self, tokens: Collection[str]) -> dict[str, float]:
-        found = self.under.deltas(tokens) if self.under is not None else {}
+    def learned(self, tokens: Collection[str]) -> dict[str, Learned]:
+        found = self.under.learned(tokens) if self.under is not None else {}
         for token in tokens:
-            if token in self.changes:
-                found[token] = found.get(token, 0.0) + self.changes[token]
+            mine = self.changes.get(token)
+            if mine is not None:
+                below = found.get(token, Learned())
+                found[token] = Learned(below.delta + mine.delta, below.seen + mine.seen)
         return found
 
     def learn(
-        self,
-        comment_id: str,
-        is_spam: bool,
-        tokens: Collection[str],
-        step: StepFunction,
-        base: Mapping[str, float],
+        self, comment_id: str, is_spam: bool, tokens: Collection[str], step: StepFunction
     ) -> bool:
         if self.decisions.get(comment_id) == is_spam:
             return False
-        change = step(_current(base, self.deltas(tokens), tokens))
-        for token in tokens:
-            self.changes[token] = self.changes.get(token, 0.0) + change
+        learned = self.learned(tokens)
+        changes = step({token: learned.get(token, Learned()) for token in tokens})
+        for token, change in changes.items():
+            mine = self.changes.get(token, Learned())
+            self.changes[token] = Learned(mine.delta + change, mine.seen + 1)
         self.decisions[comment_id] = is_spam
         return True
-
-
-def _current(
-    base: Mapping[str, float], learned: Mapping[str, float], tokens: Collection[str]
-) -> dict[str, float]:
-    """The comment's weights now: shipped, plus what was learned for the learnable tokens."""
-    current = dict(base)
-    for token in tokens:
-        current[token] = base.get(token, 0.0) + learned.get(token, 0.0)
-    return current

@@ -8,11 +8,12 @@ SPAM; likely good -> no opinion. ``blogengine spam train`` rebuilds the shipped 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from ...spam import features
-from ...spam.learned import LearnedWeights, MemoryLearnedWeights, SqlLearnedWeights
-from ...spam.model import BIAS, Model, learn_step, probability, text_scale
+from ...spam.learned import Learned, LearnedWeights, MemoryLearnedWeights, SqlLearnedWeights
+from ...spam.model import BIAS, Model, learn_steps, probability, text_scale
 from ..contracts import Action, CommentDraft, FilterContext, StoredComment, Verdict
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "spam" / "model.json.gz"
@@ -56,8 +57,8 @@ class LearningFilter:
         """Each token's weight: the shipped model's plus what was learned (bias included)."""
         found = found | {BIAS}
         weights = self.model.weight_of(found)
-        for token, delta in self.learned.deltas(found).items():
-            weights[token] = weights.get(token, 0.0) + delta
+        for token, learned in self.learned.learned(found).items():
+            weights[token] = weights.get(token, 0.0) + learned.delta
         return weights
 
     def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
@@ -73,20 +74,23 @@ class LearningFilter:
         return Verdict(Action.MODERATE, f"unsure, spam {_floor(spam)}: {clues}", "learning")
 
     def learn(self, comment: StoredComment, is_spam: bool) -> None:
-        """One step towards the moderator's label, on the comment's words, word pairs and
-        link targets. The bias, the signs (a link, capitals) and the kinds (a call to action)
-        are left as shipped: a moderator's run of spam must not make every comment suspect."""
-        found = features.tokens(comment.body, comment.website)
+        """One step towards the moderator's label on every token of the comment, the bias
+        included: a token the model has seen in many texts moves little, a new one much
+        (``model.LEARN_RATE``), so a new wave is learned from a few decisions while the bias
+        and the signs follow the site's own balance slowly."""
+        found = features.tokens(comment.body, comment.website) | {BIAS}
         base = self.model.weight_of(found)
+        shipped = self.model.seen_of(found)
         scale = text_scale(found)
-        learnable = {t for t in found if not features.is_sign(t)}
-        self.learned.learn(
-            comment.id,
-            is_spam,
-            learnable,
-            lambda current: learn_step(current, is_spam, scale=scale),
-            base,
-        )
+
+        def step(learned: Mapping[str, Learned]) -> dict[str, float]:
+            current = dict(base)
+            for token, taught in learned.items():
+                current[token] = base.get(token, 0.0) + taught.delta
+            seen = {token: shipped[token] + taught.seen for token, taught in learned.items()}
+            return learn_steps(current, seen, is_spam, scale)
+
+        self.learned.learn(comment.id, is_spam, found, step)
 
 
 def _floor(value: float) -> str:
