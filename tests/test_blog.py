@@ -361,16 +361,21 @@ def test_the_captcha_is_a_required_group_named_by_its_legend(client, post):
     assert "aria-describedby" not in group.split(">", 1)[0], "no error to describe yet"
 
 
-def test_a_wrong_captcha_answer_is_announced_with_its_group(client, post, poster):
+@pytest.mark.parametrize(
+    ("app_config", "prompt"),
+    [
+        ({}, "Please answer the question again."),  # the tests' `fixed`: the same question
+        ({"COMMENTS_CAPTCHA": "math"}, "Please answer this new question."),
+    ],
+)
+def test_a_wrong_captcha_answer_is_announced_with_its_group(client, post, poster, prompt):
     response = poster.post(post.slug, captcha_answer="robot")
     assert response.status_code == 422
     group = captcha_group(response.get_data(as_text=True))
     opening = group.split(">", 1)[0] + ">"
     assert 'class="field captcha has-error"' in opening
     assert 'aria-describedby="captcha-error"' in opening
-    assert '<p class="field-error" id="captcha-error">Please answer this new question.</p>' in (
-        group
-    )
+    assert f'<p class="field-error" id="captcha-error">{prompt}</p>' in group
     assert group.index("</legend>") < group.index('id="captcha-error"') < group.index("<input")
 
 

@@ -181,6 +181,33 @@ class TestOnTheSite:
         assert answer.status_code == 422
         assert "Kept, not lost." in answer.get_data(as_text=True)
 
+    @pytest.mark.parametrize("refused", ["work", "question"])
+    def test_after_a_refusal_the_prompt_fits_what_the_reader_sees(
+        self, client: FlaskClient, post: PostInfo, refused: str
+    ) -> None:
+        """With JavaScript the question is hidden behind the work: "answer this new
+        question" is only shown with the question (the solver swaps the lines)."""
+        page = client.get(f"/posts/{post.slug}").get_data(as_text=True)
+        answer = (
+            {"captcha_altcha": "bm90IGEgcGF5bG9hZA=="}  # the browser's work, garbled
+            if refused == "work"
+            else {"captcha_token": hidden_fields(page)["captcha_token"], "captcha_answer": "99"}
+        )
+        form = {**hidden_fields(page), **answer, "author": "Ada", "body": "Kept."}
+        again = client.post(f"/posts/{post.slug}/comments", data=form)
+        assert again.status_code == 422
+        text = again.get_data(as_text=True)
+        (prompt,) = re.findall(r'<p class="field-error" id="captcha-error">(.*?)</p>', text)
+        # Without JavaScript: the question line, shown; the work line, hidden.
+        assert prompt == (
+            '<span class="altcha-retry-question">Please answer this new question.</span>'
+            f'<span class="altcha-retry-work" hidden>{captcha_altcha.RETRY_WORK}</span>'
+        )
+        # The new challenge is there for either way of answering.
+        assert "data-altcha-challenge=" in text and 'name="captcha_answer"' in text
+        solver = client.get("/static/altcha/solver.js").get_data(as_text=True)
+        assert ".altcha-retry-question" in solver and ".altcha-retry-work" in solver
+
 
 def test_with_the_hosts_sql_ledger(app: Flask) -> None:
     """The real ledger, shared by workers: a double click passes, another form's replay fails."""

@@ -242,6 +242,11 @@ class TestOnTheSite:
         page = answer.get_data(as_text=True)
         assert textarea(page) == "Kept in the form."
         assert "not accepted" in page
+        # By the new widget: a check to complete, no question (there is none to answer).
+        assert '<p class="field-error" id="captcha-error">Please complete the check again.</p>' in (
+            page
+        )
+        assert "question" not in page.split('id="captcha-error"', 1)[1].split("</fieldset>")[0]
         with app.app_context():
             assert get_service().store.list_for_post(post.uid, None) == []
 

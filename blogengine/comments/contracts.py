@@ -245,6 +245,20 @@ class CaptchaBackend(Protocol):
 
 
 @runtime_checkable
+class RetryPromptProvider(Protocol):
+    """A CAPTCHA that words what the reader does after a refusal (optional): the form shows
+    it by the new challenge. Without it the host says ``DEFAULT_RETRY_PROMPT``."""
+
+    def retry_prompt(self) -> Markup:
+        """A short line true for whatever the reader is shown (a question, a widget...)."""
+        ...
+
+
+#: What the form says by a new challenge when the CAPTCHA does not word it itself.
+DEFAULT_RETRY_PROMPT = Markup("Please complete the check below again.")
+
+
+@runtime_checkable
 class SpamFilter(Protocol):
     """One link of the chain. Raising or timing out sends the comment to moderation."""
 

@@ -19,6 +19,7 @@ from ..rendering import comment_html
 from ..timeutil import utcnow
 from .chain import SpamChain
 from .contracts import (
+    DEFAULT_RETRY_PROMPT,
     Action,
     CaptchaBackend,
     CaptchaContext,
@@ -29,6 +30,7 @@ from .contracts import (
     NewComment,
     NonceLedger,
     PostRef,
+    RetryPromptProvider,
     Status,
     StoredComment,
     StoreError,
@@ -157,6 +159,13 @@ class CommentService:
 
     def render_captcha(self, remote_addr: str | None = None) -> Markup:
         return self.captcha.render(self.captcha_context(remote_addr))
+
+    def captcha_retry_prompt(self) -> Markup:
+        """What the form says by the new challenge after a refused answer, in the CAPTCHA's
+        words (a question to answer, a check being done again...)."""
+        if isinstance(self.captcha, RetryPromptProvider):
+            return self.captcha.retry_prompt()
+        return DEFAULT_RETRY_PROMPT
 
     def form_fields(self) -> Markup:
         """Inputs the spam filters add to the form (a honeypot, say)."""

@@ -75,6 +75,7 @@ def post_comment(slug: str) -> Any:
         return _reply_refused(post, form)
     if outcome.kind is OutcomeKind.CAPTCHA_FAILED:
         form.captcha_error = outcome.message
+        form.captcha_retry = service.captcha_retry_prompt()
         return render_post(post, form, status=422, problem=outcome.message)
     if outcome.kind in (OutcomeKind.STORE_FAILED, OutcomeKind.FAILED):
         return render_post(post, form, status=503, problem=outcome.message)

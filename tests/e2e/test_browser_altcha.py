@@ -12,6 +12,7 @@ import pytest
 from e2e_support import LiveServer, Reader, published_number, typed_text
 from playwright.sync_api import expect
 
+from blogengine.comments.builtin import captcha_altcha
 from blogengine.comments.service import PUBLISHED_MESSAGE
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +114,48 @@ def test_reader_without_webcrypto_answers_the_question(
     number = published_number(reader)
     assert altcha_site.comments_with_body(text) == [(number, "approved")]
     assert reader.console_errors == [], altcha_site.failed_requests()
+
+
+def test_after_a_refused_check_the_prompt_is_what_the_reader_sees(
+    altcha_site: LiveServer, reader_on: Callable[..., Reader]
+) -> None:
+    """The work refused (here: garbled after it was done): the page comes back with a new
+    challenge, which the browser works on, the question hidden; the prompt says so, not
+    "answer this new question". Once done, the comment goes through."""
+    reader = reader_on(altcha_site)
+    text = typed_text("altcha-refused")
+    reader.open()
+    expect(reader.respond.locator(".altcha-status")).to_have_text(
+        re.compile("Done"), timeout=60_000
+    )
+    reader.fill(name=NAME, text=text)
+    reader.respond.locator('[name="captcha_altcha"]').evaluate("el => { el.value = 'garbled'; }")
+    refused = reader.submit()
+    assert refused.status == 422
+    prompt = reader.respond.locator("#captcha-error")
+    expect(prompt.locator(".altcha-retry-work")).to_be_visible()
+    expect(prompt.locator(".altcha-retry-question")).to_be_hidden()
+    expect(reader.respond.locator(".altcha-fallback")).to_be_hidden()
+    assert prompt.inner_text().strip() == captcha_altcha.RETRY_WORK
+    reader.screenshot("altcha-refused.png")
+    expect(reader.respond.locator(".altcha-status")).to_have_text(
+        re.compile("Done"), timeout=60_000
+    )
+    answer = reader.submit()
+    assert answer.status == 200
+    number = published_number(reader)
+    assert altcha_site.comments_with_body(text) == [(number, "approved")]
+
+
+def test_without_javascript_a_refused_answer_asks_the_new_question(
+    altcha_site: LiveServer, reader_on: Callable[..., Any]
+) -> None:
+    reader: Reader = reader_on(altcha_site, java_script_enabled=False)
+    reader.open()
+    reader.fill(name=NAME, text=typed_text("altcha-nojs-wrong"))
+    reader.answer_captcha(right=False)
+    assert reader.submit().status == 422
+    prompt = reader.respond.locator("#captcha-error")
+    expect(prompt.locator(".altcha-retry-work")).to_be_hidden()
+    assert prompt.inner_text().strip() == "Please answer this new question."  # as rendered
+    expect(reader.captcha_field).to_be_visible()

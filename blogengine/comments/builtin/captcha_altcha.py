@@ -37,6 +37,8 @@ MAX_PAYLOAD = 8192
 
 #: What follows every refusal: the page comes back with a new challenge, solved again.
 AGAIN = "It is being done again below; please send again once it is done: your comment is kept."
+#: By the new challenge after a refusal, when the browser does the work (``retry_prompt``).
+RETRY_WORK = "The check is being done again: please send your comment once it says it is done."
 NOT_FINISHED = (
     "The check that this browser is a person's had not finished when the comment was sent. "
     "Please wait for it to say it is done (or answer the question) and send again: your "
@@ -95,6 +97,15 @@ class AltchaCaptcha:
             fallback=self.fallback.render(ctx),
             src=self.script_url,
         )
+
+    def retry_prompt(self) -> Markup:
+        """True for what the reader sees: without JavaScript, the question; with it, the work
+        being done again and the question hidden (``solver.js`` swaps the two lines, and
+        swaps them back if the work fails and the question returns)."""
+        return Markup(
+            '<span class="altcha-retry-question">{question}</span>'
+            '<span class="altcha-retry-work" hidden>{work}</span>'
+        ).format(question=self.fallback.retry_prompt(), work=RETRY_WORK)
 
     def verify(self, fields: Mapping[str, str], ctx: CaptchaContext) -> Verdict:
         payload = (fields.get(FIELD) or "").strip()

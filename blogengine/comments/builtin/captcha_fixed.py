@@ -25,6 +25,9 @@ class FixedAnswerCaptcha:
             'autocomplete="off" inputmode="text">'
         ).format(q=escape(self.question))
 
+    def retry_prompt(self) -> Markup:
+        return Markup("Please answer the question again.")
+
     def verify(self, fields: Mapping[str, str], ctx: CaptchaContext) -> Verdict:
         given = (fields.get("captcha_answer") or "").strip().lower()
         if not given:

@@ -75,6 +75,9 @@ class MathCaptcha:
             '<input type="hidden" name="captcha_token" value="{token}">'
         ).format(question=question, token=token)
 
+    def retry_prompt(self) -> Markup:
+        return Markup("Please answer this new question.")
+
     def question(self) -> tuple[str, int]:
         """A fresh question in one of the wordings, and its answer."""
         template, operation = QUESTIONS[secrets.randbelow(len(QUESTIONS))]

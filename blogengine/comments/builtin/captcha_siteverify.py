@@ -107,6 +107,9 @@ class SiteverifyCaptcha:
         self.script_url = script_url or self.script_default
         self.timeout = timeout
 
+    def retry_prompt(self) -> Markup:
+        return Markup("Please complete the check again.")
+
     def render(self, ctx: CaptchaContext) -> Markup:
         return Markup(
             '<div class="{cls}" data-sitekey="{key}"{extra}></div>'

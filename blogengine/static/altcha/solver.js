@@ -6,7 +6,9 @@
 // the server checks with the `altcha` package. Served by the site itself: no inline script,
 // no worker, no CDN, so the page's CSP (script-src 'self') stays as it is.
 // While it works, the math question (the fallback for readers without JavaScript) is hidden
-// and disabled; if anything fails it comes back, so the reader is never stuck.
+// and disabled; if anything fails it comes back, so the reader is never stuck. After a refused
+// answer the form's prompt follows: "the check is being done again" while the work is on,
+// "answer this new question" when the question is what the reader sees.
 (function () {
   "use strict";
 
@@ -55,7 +57,15 @@
     throw new Error("no solution");
   }
 
-  function setFallback(fallback, on) {
+  function setFallback(fallback, on, form) {
+    if (form) {
+      form.querySelectorAll(".altcha-retry-question").forEach(function (line) {
+        line.hidden = !on;
+      });
+      form.querySelectorAll(".altcha-retry-work").forEach(function (line) {
+        line.hidden = on;
+      });
+    }
     if (!fallback) {
       return;
     }
@@ -78,7 +88,7 @@
     }
     var done = false;
     var sendWhenDone = false;
-    setFallback(fallback, false);
+    setFallback(fallback, false, form);
     status.hidden = false;
     status.textContent = "Checking that this browser is a person's (a few seconds, nothing to do)…";
     if (form) {
@@ -103,7 +113,7 @@
       },
       function () {
         status.textContent = "The automatic check did not work here: please answer the question instead.";
-        setFallback(fallback, true);
+        setFallback(fallback, true, form);
       }
     );
   }
