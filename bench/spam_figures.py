@@ -133,6 +133,8 @@ def main() -> None:
         evaluate(sms_messages(Path(tmp)), CHAINS["default chain"], model, learn=True)
         print("## A real blog's approved comments (CC Labs WXR), shipped model\n")
         evaluate(blog_comments(Path(tmp)), CHAINS["default chain"], None, learn=False)
+        print("## The same, approved one by one (--learn: what a moderator teaches)\n")
+        evaluate(blog_comments(Path(tmp)), CHAINS["default chain"], None, learn=True)
 
 
 if __name__ == "__main__":
