@@ -165,17 +165,23 @@ def test_eval_needs_labels(runner: Any, labelled: Path) -> None:
     assert result.exit_code == 2 and "eval needs --label-column" in result.output
 
 
-def test_train_writes_a_model_the_filter_loads(
-    app: Flask, runner: Any, labelled: Path, tmp_path: Path
-) -> None:
-    youtube_like = tmp_path / "yt.csv"
-    youtube_like.write_text(
+@pytest.fixture
+def youtube_like(tmp_path: Path) -> Path:
+    """A labelled file in the YouTube sets' columns: two spam, two good."""
+    path = tmp_path / "yt.csv"
+    path.write_text(
         "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n"
         "1,a,2015-01-01,check out my channel,1\n"
         "2,b,2015-01-01,lovely song,0\n"
         "3,c,2015-01-01,subscribe to my channel,1\n"
         "4,d,2015-01-01,what a voice,0\n"
     )
+    return path
+
+
+def test_train_writes_a_model_the_filter_loads(
+    app: Flask, runner: Any, labelled: Path, tmp_path: Path, youtube_like: Path
+) -> None:
     out = tmp_path / "model.json.gz"
     result = invoke(runner, "train", str(youtube_like), "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -195,7 +201,7 @@ def test_train_names_a_missing_file(runner: Any, tmp_path: Path) -> None:
 
 
 def test_train_runs_when_the_model_the_site_loads_is_broken(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, youtube_like: Path
 ) -> None:
     """The site loads its model at start-up; `spam train`, which rebuilds it, must not."""
     from click.testing import CliRunner
@@ -209,12 +215,6 @@ def test_train_runs_when_the_model_the_site_loads_is_broken(
     monkeypatch.setenv(
         "BLOGENGINE_COMMENTS_SPAM_FILTERS_OPTIONS", json.dumps({"learning": {"model": str(broken)}})
     )
-    youtube_like = tmp_path / "yt.csv"
-    youtube_like.write_text(
-        "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n"
-        "1,a,2015-01-01,check out my channel,1\n"
-        "2,b,2015-01-01,lovely song,0\n"
-    )
     runner = CliRunner()
     # The site itself cannot start with that file...
     refused = runner.invoke(
@@ -225,10 +225,10 @@ def test_train_runs_when_the_model_the_site_loads_is_broken(
     # ...but training can, and what it writes the site loads.
     result = runner.invoke(main, ["spam", "train", str(youtube_like), "--out", str(broken)])
     assert result.exit_code == 0, result.output
-    assert "trained on 1 spam and 1 good texts" in result.output
+    assert "trained on 2 spam and 2 good texts" in result.output
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     loaded = runner.invoke(
         main, ["spam", "classify", str(youtube_like), "--text-column", "CONTENT"]
     )
     assert loaded.exit_code == 0, loaded.output
-    assert [row["row"] for row in lines(loaded.output)] == [1, 2]
+    assert [row["row"] for row in lines(loaded.output)] == [1, 2, 3, 4]
