@@ -11,7 +11,7 @@ import pytest
 from desk_support import csrf_of, make_owner, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient
-from support import PostInfo, add_comment
+from support import CommentPoster, PostInfo, add_comment
 from test_cli import learned, with_learner
 from test_queries import statements_for
 
@@ -258,3 +258,30 @@ def test_the_queue_shows_archived_and_held_comments_as_they_are(
     queue = text(owner_client.get("/admin/comments"))
     assert "pending comment by Held" in queue and "#None" not in queue
     assert held.number is None
+
+
+def test_the_captcha_line_says_what_the_captcha_did(
+    app: Flask, owner_client: FlaskClient, post: PostInfo
+) -> None:
+    """A CAPTCHA whose service did not answer is "not checked" (its verdict shown once, on the
+    CAPTCHA line); the owner's own comment met no CAPTCHA; a reader's passed."""
+    timed_out = "turnstile did not answer (timed out); held for moderation"
+    add_comment(
+        app,
+        post.uid,
+        "Held while the CAPTCHA's service was down.",
+        author="Waiting",
+        status=Status.PENDING,
+        verdicts=(Verdict(Action.MODERATE, timed_out, "turnstile"),),
+    )
+    page = text(owner_client.get("/admin/comments"))
+    assert f"<strong>CAPTCHA</strong>: not checked: {timed_out}" in page
+    assert "<strong>turnstile</strong>" not in page, "not repeated as a filter's verdict"
+    assert "No spam filter had an objection." in page
+    assert (
+        CommentPoster(owner_client).post(post.slug, body="The owner's answer.").status_code == 303
+    )
+    assert CommentPoster(app.test_client()).post(post.slug, body="A reader's.").status_code == 303
+    approved = text(owner_client.get("/admin/comments?status=approved"))
+    assert "<strong>CAPTCHA</strong>: none (written by the signed-in owner)" in approved
+    assert f"<strong>CAPTCHA</strong>: passed ({app.config['COMMENTS_CAPTCHA']})" in approved

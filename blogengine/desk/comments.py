@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ..comments import get_moderation
-from ..comments.contracts import Status, StoredComment
+from ..comments import get_moderation, get_registry
+from ..comments.contracts import Status, StoredComment, Verdict
 from ..comments.moderation import DECISIONS_FOR, Decision, UnknownComments
+from ..comments.registry import CAPTCHA, SPAM_FILTERS
 from ..posts import service as posts
 from ..rendering import CONTROL_CHARACTERS
 from .blueprint import bp
@@ -43,6 +44,7 @@ def comments() -> ResponseReturnValue:
         posts_by_uid=posts.by_uid(sorted({c.post_id for c in found.comments})),
         form=ActionForm(),
         captcha=captcha_result,
+        filter_verdicts=filter_verdicts,
         moderate_all=bool(current_app.config["COMMENTS_MODERATE_ALL"]),
     )
 
@@ -98,9 +100,27 @@ def _decision(name: str) -> Decision | None:
 def captcha_result(comment: StoredComment) -> str:
     """What the CAPTCHA said about a comment, as far as the store can tell.
 
-    The service keeps a comment only after its CAPTCHA accepted it, so a comment sent
-    through the form (it has a submission key) passed; an imported one met no CAPTCHA.
+    The service keeps a reader's comment only after its CAPTCHA accepted it, or could not
+    decide (its service did not answer: that verdict is in the trail, under the CAPTCHA's
+    name); the signed-in owner meets no CAPTCHA; an imported comment met none.
     """
+    undecided = captcha_verdicts(comment)
+    if undecided:
+        return "not checked: " + "; ".join(v.reason for v in undecided)
+    if comment.role is not None:
+        return "none (written by the signed-in owner)"
     if comment.submission_key:
         return f"passed ({current_app.config['COMMENTS_CAPTCHA']})"
     return "none (imported, or added without the form)"
+
+
+def captcha_verdicts(comment: StoredComment) -> list[Verdict]:
+    """The trail's verdicts given by a CAPTCHA (by its name) rather than a spam filter."""
+    captchas = set(get_registry().names(CAPTCHA)) - set(get_registry().names(SPAM_FILTERS))
+    return [v for v in comment.verdicts if v.source in captchas]
+
+
+def filter_verdicts(comment: StoredComment) -> list[Verdict]:
+    """The trail without the CAPTCHA's verdict (shown on its own line)."""
+    shown_apart = captcha_verdicts(comment)
+    return [v for v in comment.verdicts if v not in shown_apart]
