@@ -362,6 +362,21 @@ def test_the_captcha_is_a_required_group_named_by_its_legend(client, post):
 
 
 @pytest.mark.parametrize(
+    ("app_config", "legend"),
+    [
+        ({"COMMENTS_CAPTCHA": "math"}, "One question to show you are a person"),
+        ({"COMMENTS_CAPTCHA": "altcha"}, "A check that you are a person"),
+    ],
+)
+def test_the_legend_fits_the_captcha(client, post, legend):
+    """A widget that does its check without a question is not called "one question"."""
+    group = captcha_group(page_text(client, f"/posts/{post.slug}"))
+    found = re.search(r"<legend>(.*?)</legend>", group, re.S)
+    assert found is not None
+    assert visible_text(found.group(1)) == f"{legend} * (required)"
+
+
+@pytest.mark.parametrize(
     ("app_config", "prompt"),
     [
         ({}, "Please answer the question again."),  # the tests' `fixed`: the same question

@@ -202,6 +202,12 @@ class TestOnTheSite:
         with app.app_context():
             db.engine.dispose()
 
+    def test_the_widget_is_not_called_a_question(self, site: tuple[Flask, PostInfo]) -> None:
+        app, post = site
+        page = app.test_client().get(f"/posts/{post.slug}").get_data(as_text=True)
+        assert "<legend>A check that you are a person<span" in page
+        assert "One question" not in page
+
     def test_provider_down_keeps_the_comment_pending(
         self, site: tuple[Flask, PostInfo], fake: FakeSiteverify
     ) -> None:

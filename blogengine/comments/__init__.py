@@ -37,6 +37,8 @@ def init_comments(app: Flask) -> None:
     registry.discover(app.config["PLUGINS_FOLDER"])
     app.extensions[REGISTRY_KEY] = registry
     app.extensions[SERVICE_KEY] = build_service(app, registry)
+    # The CAPTCHA fieldset's legend, in the CAPTCHA's words (a question, or a check).
+    app.add_template_global(lambda: get_service().captcha_legend(), "captcha_legend")
 
 
 def build_service(app: Flask, registry: Registry) -> CommentService:

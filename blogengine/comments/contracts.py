@@ -254,6 +254,10 @@ class RetryPromptProvider(Protocol):
         ...
 
 
+#: The form's CAPTCHA group's legend when the backend has no ``legend`` attribute of its own
+#: (a widget that does its check without a question says so: "A check that you are a person").
+DEFAULT_CAPTCHA_LEGEND = "One question to show you are a person"
+
 #: What the form says by a new challenge when the CAPTCHA does not word it itself.
 DEFAULT_RETRY_PROMPT = Markup("Please complete the check below again.")
 

@@ -19,6 +19,7 @@ from ..rendering import comment_html
 from ..timeutil import utcnow
 from .chain import SpamChain
 from .contracts import (
+    DEFAULT_CAPTCHA_LEGEND,
     DEFAULT_RETRY_PROMPT,
     Action,
     CaptchaBackend,
@@ -159,6 +160,10 @@ class CommentService:
 
     def render_captcha(self, remote_addr: str | None = None) -> Markup:
         return self.captcha.render(self.captcha_context(remote_addr))
+
+    def captcha_legend(self) -> str:
+        """What the form's CAPTCHA group is called: the backend's ``legend`` (optional)."""
+        return str(getattr(self.captcha, "legend", None) or DEFAULT_CAPTCHA_LEGEND)
 
     def captcha_retry_prompt(self) -> Markup:
         """What the form says by the new challenge after a refused answer, in the CAPTCHA's

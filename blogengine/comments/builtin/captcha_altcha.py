@@ -56,6 +56,9 @@ class AltchaCaptcha:
     the fallback question last), ``largest`` (the fallback question's largest number),
     ``script_url`` (where the site serves the solver)."""
 
+    #: The form's group: the browser does the work; without JavaScript it is a question.
+    legend = "A check that you are a person"
+
     def __init__(
         self,
         *,

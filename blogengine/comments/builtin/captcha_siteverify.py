@@ -75,6 +75,8 @@ class SiteverifyCaptcha:
     dashboard), ``endpoint`` (the siteverify URL; a local fake in tests), ``script_url``
     (the widget's script), ``timeout`` (seconds to wait for the provider)."""
 
+    #: The form's group: the provider's widget, not a question.
+    legend = "A check that you are a person"
     #: Registry name, also the verdicts' source.
     name: ClassVar[str]
     endpoint_default: ClassVar[str]
