@@ -269,3 +269,65 @@ def test_the_timeouts_keep_the_urls_own_server_options() -> None:
             "options": "-csearch_path=mine -c statement_timeout=1500",
         },
     }
+
+
+def worker_pids(master: subprocess.Popen[bytes]) -> set[int]:
+    """gunicorn's workers: the master's children."""
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text()
+    return {int(pid) for pid in children.split()}
+
+
+@needs_cluster
+@pytest.mark.slow
+def test_under_gunicorn_a_frozen_database_answers_within_10_s_and_the_worker_lives(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Issue 6's promise as a reader meets it: the site served as `make run` serves it, with
+    the default timeouts; PostgreSQL's processes stopped (SIGSTOP). The reader's POST gets
+    the 503 page with the text well before gunicorn's 30 s worker timeout would kill the
+    worker (urllib gives up at 10 s: a slower answer fails), no worker is replaced, and the
+    same form posts once the database is back."""
+    import psycopg
+
+    name = f"frozen_{free_port()}"
+    with psycopg.connect(cluster.url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    env = site_env(tmp_path, {"COMMENTS_CAPTCHA": "fixed", "SQLALCHEMY_DATABASE_URI": url})
+    (tmp_path / "instance").mkdir()
+    article = tmp_path / "post.md"
+    article.write_text("# Frozen\n\nA post.\n")
+    for command in (["db", "upgrade"], ["posts", "add", str(article), "--slug", "frozen"]):
+        subprocess.run(
+            [str(BIN / "blogengine"), *command], cwd=PROJECT, env=env, check=True, timeout=120
+        )
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    server = gunicorn(env, port, log, workers=1)
+    try:
+        wait_until_up(server, f"http://127.0.0.1:{port}/", log)
+        reader = Reader(f"http://127.0.0.1:{port}")
+        form = hidden_fields(reader.fetch("/posts/frozen")[1])
+        workers = worker_pids(server)
+        cluster.freeze()
+        try:
+            with urllib.request.urlopen(
+                urllib.request.Request(
+                    f"http://127.0.0.1:{port}/posts/frozen/comments",
+                    urllib.parse.urlencode({**form, **FIELDS}).encode(),
+                ),
+                timeout=10,
+            ) as done:
+                raise AssertionError(f"answered {done.status} with the database frozen")
+        except urllib.error.HTTPError as error:
+            status, page = error.code, error.read().decode()
+        finally:
+            cluster.thaw()
+        assert status == 503
+        assert_comment_kept(page)
+        assert worker_pids(server) == workers, "the worker was not killed and replaced"
+        again = hidden_fields(page)
+        assert reader.fetch("/posts/frozen/comments", {**again, **FIELDS})[0] == 303
+    finally:
+        stop(server)
+        with psycopg.connect(cluster.url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
