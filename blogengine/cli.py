@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     register_commands(app)
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
     from . import create_app
 
     return create_app()

@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
     if proxies < 0:
         raise ValueError("TRUSTED_PROXIES must be 0 or the number of proxies in front of the app")
     if proxies:
+        # Flask's documented way to add WSGI middleware; mypy sees a method replaced.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     if app.config["COMMENTS_RATE_LIMIT"]:

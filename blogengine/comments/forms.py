@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    HiddenField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
 
 from ..rendering import CONTROL_CHARACTERS
 from .names import clean_name
 from .reader_fields import PostBoundCSRF
+
+#: A WTForms inline validator: raises ValidationError, else the field is fine.
+Validator = Callable[[FlaskForm, Field], None]
 
 BAD_WEBSITE = "Please give a web address starting with http:// or https://."
 SUBMISSION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -23,10 +34,10 @@ NOTIFY_REPLIES_FIELD = "notify_replies"
 NOTIFY_NEEDS_EMAIL = "To be told of replies, please give your email address (or untick the box)."
 
 
-def _max_length(config_key: str, what: str):  # type: ignore[no-untyped-def]
+def _max_length(config_key: str, what: str) -> Validator:
     """A length check read from config at validation time, with a message that counts."""
 
-    def check(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+    def check(_form: FlaskForm, field: Field) -> None:
         limit = current_app.config[config_key]
         length = len(field.data or "")
         if length > limit:
@@ -38,7 +49,7 @@ def _max_length(config_key: str, what: str):  # type: ignore[no-untyped-def]
     return check
 
 
-def _web_address(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+def _web_address(_form: FlaskForm, field: Field) -> None:
     """Only http(s) addresses: a website link must never run script."""
     value = (field.data or "").strip()
     if not value:
@@ -72,13 +83,13 @@ def notify_replies_ticked(fields: Mapping[str, str]) -> bool:
     return fields.get(NOTIFY_REPLIES_FIELD, "") not in BooleanField.false_values
 
 
-def _needs_email(form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+def _needs_email(form: FlaskForm, field: Field) -> None:
     if field.data and not (form.email.data or "").strip():
         raise ValidationError(NOTIFY_NEEDS_EMAIL)
 
 
-def _not_blank(message: str):  # type: ignore[no-untyped-def]
-    def check(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+def _not_blank(message: str) -> Validator:
+    def check(_form: FlaskForm, field: Field) -> None:
         # Blank also when only invisible characters remain once the name is cleaned (the
         # service cleans it before storing: see names.clean_name); the typed text stays.
         if not clean_name(field.data or "").strip():

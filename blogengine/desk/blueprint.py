@@ -25,7 +25,7 @@ def require_owner() -> Response | None:
 
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
-    return login_manager.unauthorized()  # type: ignore[no-any-return]
+    return login_manager.unauthorized()  # type: ignore[no-any-return]  # Flask-Login is untyped
 
 
 @bp.after_request

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from flask.cli import AppGroup
 
 from .datasets import DatasetError, read_csv
 from .evaluate import EvaluationError, RowResult, classify, evaluate, report
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "spam"
 
@@ -62,7 +64,7 @@ def spam_train(files: tuple[Path, ...], data_dir: Path, out: Path | None) -> Non
     )
 
 
-def _measuring_options(command):  # type: ignore[no-untyped-def]
+def _measuring_options(command: Command) -> Command:
     """The arguments classify and eval share."""
     options = [
         click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
