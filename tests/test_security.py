@@ -348,16 +348,19 @@ def _memory_warnings(app: Flask) -> list[str]:
 def test_a_per_process_rate_limit_is_warned_about_when_serving(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = build_app(tmp_path, monkeypatch, COMMENTS_RATE_LIMIT="5 per minute")
+    app = build_app(
+        tmp_path, monkeypatch, COMMENTS_RATE_LIMIT="5 per minute", DESK_SIGNIN_LIMIT="3 per hour"
+    )
     [message] = _memory_warnings(app)
     assert "'5 per minute'" in message and "per worker" in message and "redis://" in message
+    assert "DESK_SIGNIN_LIMIT ('3 per hour')" in message and "password" in message
 
 
 @pytest.mark.parametrize(
     "config",
     [
         {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"},  # shared: counted once
-        {"COMMENTS_RATE_LIMIT": ""},  # no limit to multiply
+        {"COMMENTS_RATE_LIMIT": "", "DESK_SIGNIN_LIMIT": ""},  # no limit to multiply
     ],
     ids=["redis", "no-limit"],
 )
