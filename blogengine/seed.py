@@ -41,7 +41,7 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_fields
 from datetime import UTC, datetime
@@ -385,20 +385,45 @@ class ImportResult:
         return line
 
 
-def parse_all(paths: Sequence[str | Path], **read: Any) -> list[ParsedArticle]:
-    """Parse every file before anything is written; any error means none is imported.
+def seed_files(
+    paths: Sequence[str | Path],
+    store: CommentStore,
+    *,
+    replace: bool = False,
+    default_date: datetime | None = None,
+    **read: Any,
+) -> Iterator[ImportResult]:
+    """Import archive files, each at most once: what ``blogengine seed`` does.
 
-    ``read``: parse_file's ``max_bytes`` and ``follow_symlinks``.
+    Every file is parsed and checked before anything is written: any error raises
+    SeedErrors, or RefusedErrors when an import would delete readers' comments, and nothing
+    is imported. ``read``: parse_file's ``max_bytes`` and ``follow_symlinks``.
     """
     articles, errors = [], []
     for path in paths:
         try:
-            articles.append(parse_file(path, **read))
+            articles.append(_dated(parse_file(path, **read), default_date))
         except SeedError as exc:
             errors.append(exc)
     if errors:
         raise SeedErrors(errors)
-    return articles
+    refusals = []
+    for article in articles:
+        try:
+            check_replaceable(article, store, replace=replace)
+        except RefusedError as exc:
+            refusals.append(exc)
+    if refusals:
+        raise RefusedErrors(refusals)
+    for article in articles:
+        yield import_article(article, store, replace=replace)
+
+
+def _dated(article: ParsedArticle, default_date: datetime | None) -> ParsedArticle:
+    """The article with ``default_date`` (UTC) if it gives no date of its own."""
+    if default_date is None or article.published:
+        return article
+    return replace_fields(article, published=default_date.replace(tzinfo=UTC))
 
 
 class SeedErrors(Exception):
@@ -416,6 +441,14 @@ class RefusedError(Exception):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
+
+
+class RefusedErrors(Exception):
+    """Every file whose import would delete readers' comments; nothing was changed."""
+
+    def __init__(self, errors: Iterable[RefusedError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
 
 
 def import_article(
@@ -711,20 +744,14 @@ def seed_command(
     """
     limit = max_bytes or int(current_app.config["SEED_MAX_BYTES"])
     try:
-        articles = parse_all(paths, max_bytes=limit, follow_symlinks=follow_symlinks)
-        if default_date is not None:
-            when = default_date.replace(tzinfo=UTC)
-            articles = [a if a.published else replace_fields(a, published=when) for a in articles]
-        store = get_service().store
-        refusals = []
-        for article in articles:
-            try:
-                check_replaceable(article, store, replace=replace)
-            except RefusedError as exc:
-                refusals.append(str(exc))
-        if refusals:
-            raise click.ClickException("\n".join(refusals))
-        for article in articles:
-            click.echo(import_article(article, store, replace=replace).describe())
-    except (SeedError, SeedErrors, RefusedError) as exc:
+        for done in seed_files(
+            paths,
+            get_service().store,
+            replace=replace,
+            default_date=default_date,
+            max_bytes=limit,
+            follow_symlinks=follow_symlinks,
+        ):
+            click.echo(done.describe())
+    except (SeedError, SeedErrors, RefusedError, RefusedErrors) as exc:
         raise click.ClickException(str(exc)) from exc
