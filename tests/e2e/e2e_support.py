@@ -151,12 +151,18 @@ def build_database(root: Path) -> Path:
 
 
 def launch_site(
-    root: Path, config: Mapping[str, Any], database: Path, *, flaky_store: bool = False
+    root: Path,
+    config: Mapping[str, Any],
+    database: Path,
+    *,
+    flaky_store: bool = False,
+    workers: int = 2,
 ) -> LiveServer:
     """A new instance with a copy of ``database``, served by gunicorn (not yet waited for).
 
     ``flaky_store`` installs the test plugin and chooses its store, failing while the
-    site's ``fail_marker`` exists.
+    site's ``fail_marker`` exists. ``workers=1`` for a test that counts on the in-memory
+    rate-limit store (each worker keeps its own counts).
     """
     (root / "instance").mkdir(parents=True)
     for suffix in ("", "-wal"):
@@ -175,7 +181,7 @@ def launch_site(
     bind = f"127.0.0.1:{server.port}"
     with server.log_path.open("wb") as log:
         server.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "2", "--bind", bind, *GUNICORN_ARGS],
+            [str(BIN / "gunicorn"), "-w", str(workers), "--bind", bind, *GUNICORN_ARGS],
             cwd=PROJECT,
             env=server.env,
             stdout=log,
