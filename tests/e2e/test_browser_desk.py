@@ -667,6 +667,8 @@ def test_not_spam_restore_and_delete_for_good_in_the_queue(
     expect(owner.page.get_by_role("status")).to_contain_text("1 comment restored to pending.")
     after = tab_counts(owner)
     assert after == {**before, "Trash": before["Trash"] - 1, "Pending": before["Pending"] + 1}
+    pending_badge = re.compile(rf"^{after['Pending']}\s*pending$")  # the header's count too
+    expect(owner.page.locator("#badge-pending")).to_have_text(pending_badge)
 
     before = after
     decide(owner, deleted, "Delete for good")
