@@ -18,10 +18,17 @@ from ..security import _seconds_until_reset, duration_words, rate_limit_key
 from .blueprint import bp
 from .forms import LoginForm, PasswordForm
 
-SIGNIN_PAUSED = (
-    "Too many failed sign-ins for this name or from this address. Sign-in is paused for "
-    "this name and address: please try again in {wait}."
-)
+#: By the limit that was reached: failures counted per account name, or per address.
+SIGNIN_PAUSED = {
+    "desk-signin-name": (
+        "Too many failed sign-ins for this name. Sign-in is paused for this name, from every "
+        "address: please try again in {wait}."
+    ),
+    "desk-signin-address": (
+        "Too many failed sign-ins from this address. Sign-in is paused from this address, for "
+        "every name: please try again in {wait}."
+    ),
+}
 CHANGE_PAUSED = (
     "Too many wrong passwords were given from this address. Changing the password is paused: "
     "please try again in {wait}."
@@ -53,7 +60,7 @@ limit_per_address = limiter.limit(
 
 
 @bp.errorhandler(RateLimitExceeded)
-def too_many_attempts(_error: RateLimitExceeded) -> ResponseReturnValue:
+def too_many_attempts(error: RateLimitExceeded) -> ResponseReturnValue:
     """The page again (sign-in, or the account's password), saying it is paused and how long."""
     wait = _seconds_until_reset()
     if request.endpoint == "desk.account":
@@ -67,8 +74,14 @@ def too_many_attempts(_error: RateLimitExceeded) -> ResponseReturnValue:
         html = render_template(
             "desk/login.html",
             form=LoginForm(),
-            problem=SIGNIN_PAUSED.format(wait=duration_words(wait)),
+            problem=SIGNIN_PAUSED[_scope(error)].format(wait=duration_words(wait)),
         )
     response = make_response(html, 429)
     response.headers["Retry-After"] = str(wait)
     return response
+
+
+def _scope(error: RateLimitExceeded) -> str:
+    """Which sign-in limit was reached (the address's when it cannot be told)."""
+    scope = getattr(error.limit, "scope", None)
+    return scope if scope in SIGNIN_PAUSED else "desk-signin-address"

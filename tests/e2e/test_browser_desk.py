@@ -483,7 +483,9 @@ def test_sign_in_is_paused_after_too_many_failures(
     # Per name: from another address, this name is paused too...
     elsewhere = from_address(first + 100)
     assert sign_in_as(elsewhere, name, PASSWORD).status == 429
-    expect(elsewhere.page.get_by_role("alert")).to_contain_text("Sign-in is paused")
+    expect(elsewhere.page.get_by_role("alert")).to_contain_text(
+        "Sign-in is paused for this name, from every address"
+    )
     # ...and per address: from the guesser's address, another account is paused too.
     assert sign_in_as(from_address(first), OWNER, PASSWORD).status == 429
     # Elsewhere, another account signs in as usual.
