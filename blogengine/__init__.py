@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, the comment backends; nothing else."""
-    from . import blog, cli, dbfaults, desk, owner, security, slowclients
+    from . import blog, cli, dbfaults, desk, fastpage, owner, security, slowclients
     from .comments import init_comments, views
     from .config import load_config
     from .extensions import init_extensions
@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=_instance_path(), instance_relative_config=True)
     load_config(app, test_config)
     init_extensions(app)
+    fastpage.init_app(app)  # inside ProxyFix (security) and BodyDeadline (slowclients)
     dbfaults.init_app(app)
     owner.init_app(app)
     security.init_app(app)

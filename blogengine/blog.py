@@ -24,7 +24,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from . import pagecache
+from . import fastpage, pagecache
 from .comments import get_service
 from .comments.contracts import StoreError
 from .config import site_timezone
@@ -125,7 +125,9 @@ def _render_index(page: int, per_page: int, stamp: Stamp) -> tuple[str, int, dic
 @bp.get("/posts/<slug>")
 def post(slug: str) -> ResponseReturnValue:
     """The post page (post_page.py owns it: the article, its comments and the form)."""
-    stamp = reader_post_stamp(slug)
+    known, stamp = fastpage.known_stamp(request.environ, slug)
+    if not known:
+        stamp = reader_post_stamp(slug)
     if stamp is None:
         return _moved_or_404(slug)
     return serve_post(slug, stamp)

@@ -10,8 +10,12 @@ made by one gunicorn worker (or another machine) is never served after a change 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,10 +80,16 @@ STAMP_QUERIES_KEY = "blogengine.stamp_queries"
 
 
 class StampQuery:
-    """One stamp statement, compiled once for the app's database and run on a pooled DBAPI
+    """One stamp statement, compiled once for the app's database and run on a DBAPI
     connection: every cached page costs this query, and SQLAlchemy's session (or Core) around
     it cost ten times the query itself. The time parameter goes through the column type's own
     bind processor, so it is compared as the ORM would send it.
+
+    On SQLite each thread keeps one connection of its own for it, taken from the pool once and
+    detached: checking a connection out of the pool and back costs twice the query, and an
+    autocommit SELECT in WAL mode sees every commit made before it, whoever made it. A failed
+    query drops that connection (the next one opens anew). A server database (PostgreSQL)
+    goes through the pool, whose checkout ping replaces a connection the server dropped.
     """
 
     def __init__(self, engine: Engine, statement: Select[Any]) -> None:
@@ -89,6 +99,9 @@ class StampQuery:
         self.sql = str(compiled)
         self.order = list(compiled.positiontup or []) if compiled.positional else None
         self.to_db = UTCDateTime().bind_processor(engine.dialect) or _same
+        self._own = threading.local() if engine.dialect.name == "sqlite" else None
+        #: The (detached, pool-proxied) connections threads keep for this query.
+        self.kept: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def first(self, **params: Any) -> tuple[Any, ...] | None:
         if "now" in params:
@@ -97,22 +110,52 @@ class StampQuery:
         args: Any = [values[name] for name in self.order] if self.order is not None else values
         driver_error = self.engine.dialect.loaded_dbapi.Error
         try:
+            if self._own is not None:
+                return self._on_own_connection(args)
             conn = self.engine.raw_connection()
             try:
-                cursor = conn.cursor()
-                cursor.execute(self.sql, args)
-                row = cursor.fetchone()
-                cursor.close()
+                return _run(conn.cursor(), self.sql, args)
             finally:
                 conn.close()
         except driver_error as exc:  # as SQLAlchemy would raise it: a down database is a 503
             raise DBAPIError.instance(self.sql, args, exc, driver_error) from exc
-        return tuple(row) if row is not None else None
+
+    def _on_own_connection(self, args: Any) -> tuple[Any, ...] | None:
+        assert self._own is not None
+        held: tuple[int, Any] | None = getattr(self._own, "held", None)
+        if held is None or held[0] != os.getpid():  # a forked worker opens its own
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # closed, not returned to the pool, when it is closed
+            held = self._own.held = (os.getpid(), fairy)
+            self.kept.add(fairy)
+        fairy = held[1]
+        try:
+            return _run(fairy.cursor(), self.sql, args)
+        except Exception:
+            self._own.held = None
+            with contextlib.suppress(Exception):
+                fairy.close()
+            raise
 
     @staticmethod
     def time(value: Any) -> datetime:
         """A time from this query's row (SQLite gives text), aware UTC; EPOCH for none."""
         return _aware(value) if value is not None else EPOCH
+
+
+def _run(cursor: Any, sql: str, args: Any) -> tuple[Any, ...] | None:
+    try:
+        cursor.execute(sql, args)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()  # ends SQLite's read of this statement: no snapshot is held
+    return tuple(row) if row is not None else None
+
+
+def own_connections(app: Flask) -> list[Any]:
+    """The DBAPI connections threads keep for the stamp queries (tests trace them)."""
+    found: dict[str, StampQuery] = app.extensions.get(STAMP_QUERIES_KEY) or {}
+    return [fairy.dbapi_connection for query in found.values() for fairy in list(query.kept)]
 
 
 def _same(value: Any) -> Any:

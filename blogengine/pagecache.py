@@ -30,6 +30,12 @@ PRIVATE = "private, no-cache"
 SHARED = "no-cache"
 #: A page made for this reader's session (a notice, their held comment): kept nowhere.
 NO_STORE = "private, no-store"
+#: Where ``serve`` leaves (cache key, page with stand-ins) of an anonymous reader's kept page
+#: whose headers are not kept yet: ``fastpage`` keeps them once the response is made.
+KEPT_ENVIRON_KEY = "blogengine.kept_page"
+#: A kept page: its text (with the form's stand-ins) and, once a response carried it, that
+#: response's headers without Content-Length (``fastpage`` serves it with them).
+Kept = tuple[str, list[tuple[str, str]] | None]
 
 
 def is_anonymous() -> bool:
@@ -72,14 +78,17 @@ def serve(
     weak = per_reader is not None
     if not is_resource_modified(request.environ, etag=version, last_modified=stamp.changed_at):
         return _validators(Response(status=304), version, stamp, weak=weak)
-    key = f"page:{version}:{request.full_path}"
-    body = _cached(key)
-    if body is None:
+    key = page_key(version, request.full_path)
+    kept = cached(key)
+    if kept is None:
         rendered, status, headers = render()
         if status != 200:
             return make_response((rendered, status, headers))
-        _keep(key, rendered)
-        body = rendered
+        kept = (rendered, None)
+        keep(key, kept)
+    body = kept[0]
+    if kept[1] is None:
+        request.environ[KEPT_ENVIRON_KEY] = (key, body)
     if per_reader is not None:
         body = per_reader(body)
     return _validators(Response(body, mimetype=mimetype), version, stamp, weak=weak)
@@ -93,18 +102,25 @@ def _validators(response: Response, version: str, stamp: Stamp, *, weak: bool) -
     return response
 
 
-def _cached(key: str) -> str | None:
+def page_key(version: str, full_path: str) -> str:
+    """The cache key of a page: its version (``page_fingerprint``-stamp) and its full path."""
+    return f"page:{version}:{full_path}"
+
+
+def cached(key: str) -> Kept | None:
     """The kept page, or None; a cache that is down is a miss, never a failed read."""
     try:
         found = cache.get(key)
     except Exception:
         log.warning("page cache unavailable (get %s)", key, exc_info=True)
         return None
-    return found if isinstance(found, str) else None
+    if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], str):
+        return found
+    return None
 
 
-def _keep(key: str, body: str) -> None:
+def keep(key: str, kept: Kept) -> None:
     try:
-        cache.set(key, body)
+        cache.set(key, kept)
     except Exception:
         log.warning("page cache unavailable (set %s)", key, exc_info=True)

@@ -24,6 +24,7 @@ from blogengine.blog import newest_first
 from blogengine.comments import get_service
 from blogengine.comments.contracts import CommentDraft, NewComment, Status
 from blogengine.extensions import db
+from blogengine.freshness import own_connections
 from blogengine.models import Post
 from blogengine.rendering import comment_html
 from blogengine.timeutil import utcnow
@@ -37,7 +38,7 @@ def app_config() -> dict[str, Any]:
 @contextmanager
 def counting_statements(app: Flask) -> Iterator[list[str]]:
     """Every SQL statement SQLite runs for the app inside the block, whoever sends it (the ORM,
-    Core, or the page cache's stamp query on the DBAPI connection): SQLite's own trace."""
+    Core, or the page cache's stamp query on its own DBAPI connection): SQLite's own trace."""
     statements: list[str] = []
 
     def trace(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
@@ -50,11 +51,16 @@ def counting_statements(app: Flask) -> Iterator[list[str]]:
         engine = db.engine
     event.listen(engine, "checkout", trace)
     event.listen(engine, "checkin", untrace)
+    kept = own_connections(app)  # the stamp query's own connection, out of the pool for good
+    for conn in kept:
+        conn.set_trace_callback(statements.append)
     try:
         yield statements
     finally:
         event.remove(engine, "checkout", trace)
         event.remove(engine, "checkin", untrace)
+        for conn in kept:
+            conn.set_trace_callback(None)
 
 
 def statements_for(app: Flask, client: FlaskClient, url: str) -> list[str]:

@@ -139,13 +139,24 @@ def slots() -> Slots:
 
 def fill(page: str) -> str:
     """The cached page with this reader's own submission key, token and CAPTCHA challenge."""
+    return fill_for(page, (request.view_args or {}).get("slug", ""), request.remote_addr)
+
+
+def fill_for(page: str, slug: str, remote_addr: str | None) -> str:
+    """``fill`` for the post ``slug`` and a reader at ``remote_addr``, in an app context (the
+    kept page served before Flask's request machinery, ``fastpage``)."""
     stand_ins = slots()
     key = new_submission_key()
     page = page.replace(stand_ins.submission_key, key, 1)
-    page = page.replace(stand_ins.csrf_token, issue(key), 1)
+    page = page.replace(stand_ins.csrf_token, issue(key, slug), 1)
     if stand_ins.captcha in page:
-        page = page.replace(stand_ins.captcha, get_service().render_captcha(request.remote_addr), 1)
+        page = page.replace(stand_ins.captcha, get_service().render_captcha(remote_addr), 1)
     return page
+
+
+def needs_request(page: str) -> bool:
+    """A CAPTCHA challenge is drawn for this page: a plugin's ``render`` may look at the request."""
+    return slots().captcha in page
 
 
 def captcha_slot() -> Markup:
