@@ -219,11 +219,19 @@ def post_changed(post_uid: str) -> None:
     """
     engine = db.engine.execution_options(sqlite_begin="IMMEDIATE")
     with engine.begin() as conn:
-        conn.execute(
-            update(Post)
-            .where(Post.uid == post_uid)
-            .values(revision=Post.revision + 1, changed_at=utcnow(), updated_at=Post.updated_at)
-        )
+        conn.execute(_BUMP_REVISION, {"post_uid": post_uid, "now": utcnow()})
+
+
+#: Built once (it runs after every published comment).
+_BUMP_REVISION = (
+    update(Post)
+    .where(Post.uid == bindparam("post_uid"))
+    .values(
+        revision=Post.revision + 1,
+        changed_at=bindparam("now", type_=UTCDateTime()),
+        updated_at=Post.updated_at,
+    )
+)
 
 
 def page_fingerprint(app: Flask) -> str:

@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.security import safe_join
 from wtforms.csrf.core import CSRFTokenField
 
@@ -41,7 +41,7 @@ from .comments.threads import ThreadNode, build_threads
 from .extensions import db
 from .freshness import Stamp
 from .models import Post
-from .timeutil import utcnow
+from .timeutil import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,13 @@ def get_post_or_404(slug: str) -> Post:
 
 def find_reader_post(slug: str) -> Post | None:
     """The published post with this slug whose date has come, else None."""
-    return db.session.scalar(
-        select(Post).where(Post.slug == slug, Post.visible_to_readers(utcnow()))
-    )
+    return db.session.scalar(_READER_POST, {"slug": slug, "now": utcnow()})
+
+
+#: Built once: every comment POST and every rendered post page reads it.
+_READER_POST = select(Post).where(
+    Post.slug == bindparam("slug"), Post.visible_to_readers(bindparam("now", type_=UTCDateTime()))
+)
 
 
 def post_ref(post: Post) -> PostRef:

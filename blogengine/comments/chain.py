@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import queue
 import threading
 from dataclasses import dataclass
 
@@ -43,39 +44,59 @@ class SpamChain:
 
     def run(self, draft: CommentDraft, ctx: FilterContext) -> ChainResult:
         verdicts: list[Verdict] = []
-        for name, spam_filter in self.filters:
-            verdict = self._run_one(name, spam_filter, draft, ctx)
-            if verdict is not None:
-                verdicts.append(verdict)
+        start = 0
+        while start < len(self.filters):
+            start = self._run_from(start, draft, ctx, verdicts)
         action = max((v.action for v in verdicts), default=Action.ACCEPT)
         return ChainResult(action, tuple(verdicts))
 
-    def _run_one(
-        self, name: str, spam_filter: SpamFilter, draft: CommentDraft, ctx: FilterContext
-    ) -> Verdict | None:
-        result: list[object] = []
-        error: list[BaseException] = []
+    def _run_from(
+        self, start: int, draft: CommentDraft, ctx: FilterContext, verdicts: list[Verdict]
+    ) -> int:
+        """Run the filters from ``start`` in order on one thread (a thread per filter cost
+        more than most filters); each has ``timeout`` seconds. Returns where to go on: the
+        end, or the filter after one that hung (its thread is left, told to stop there)."""
+        todo = self.filters[start:]
+        answers: queue.SimpleQueue[tuple[object, BaseException | None]] = queue.SimpleQueue()
+        stop = threading.Event()
 
-        def target() -> None:
-            try:
-                result.append(spam_filter.check(draft, ctx))
-            except BaseException as exc:
-                error.append(exc)
+        def work() -> None:
+            for name, spam_filter in todo:
+                if stop.is_set():
+                    return
+                threading.current_thread().name = f"spam-filter-{name}"
+                try:
+                    answers.put((spam_filter.check(draft, ctx), None))
+                except BaseException as exc:
+                    answers.put((None, exc))
 
-        # The filter runs in the caller's context (an app context, if any) on its own thread.
+        # The filters run in the caller's context (an app context, if any) on their thread.
         context = contextvars.copy_context()
         thread = threading.Thread(
-            target=context.run, args=(target,), name=f"spam-filter-{name}", daemon=True
+            target=context.run, args=(work,), name=f"spam-filter-{todo[0][0]}", daemon=True
         )
         thread.start()
-        thread.join(self.timeout)
-        if thread.is_alive():
-            log.warning("spam filter %s timed out after %ss", name, self.timeout)
-            return Verdict(Action.MODERATE, f"filter timed out after {self.timeout:g}s", name)
-        if error:
-            log.error("spam filter %s raised", name, exc_info=error[0])
-            return Verdict(Action.MODERATE, f"filter failed: {error[0]!r}", name)
-        verdict = result[0] if result else None
+        for offset, (name, _) in enumerate(todo):
+            try:
+                result, error = answers.get(timeout=self.timeout)
+            except queue.Empty:
+                stop.set()
+                log.warning("spam filter %s timed out after %ss", name, self.timeout)
+                why = f"filter timed out after {self.timeout:g}s"
+                verdicts.append(Verdict(Action.MODERATE, why, name))
+                return start + offset + 1
+            verdict = self._judged(name, result, error)
+            if verdict is not None:
+                verdicts.append(verdict)
+        return len(self.filters)
+
+    @staticmethod
+    def _judged(name: str, result: object, error: BaseException | None) -> Verdict | None:
+        """A filter's answer as the chain keeps it: its verdict, or MODERATE saying why not."""
+        if error is not None:
+            log.error("spam filter %s raised", name, exc_info=error)
+            return Verdict(Action.MODERATE, f"filter failed: {error!r}", name)
+        verdict = result
         if verdict is None:
             return None
         if not isinstance(verdict, Verdict) or not isinstance(verdict.action, Action):

@@ -26,20 +26,24 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Engine,
     Index,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     case,
     create_engine,
     delete,
     func,
+    insert,
     or_,
     select,
     update,
@@ -138,6 +142,69 @@ _LISTING_ORDER = (
 )
 
 
+#: Statements on every comment POST, built once: building a statement (and its cache key)
+#: cost SQLAlchemy more than running it.
+_BY_SUBMISSION_KEY = select(_TABLE).where(CommentRow.submission_key == bindparam("key"))
+_INSERT = insert(_TABLE)
+_BY_FINGERPRINT = (
+    select(_TABLE)
+    .where(
+        CommentRow.post_id == bindparam("post_id"),
+        CommentRow.fingerprint == bindparam("fingerprint"),
+        CommentRow.created_at >= bindparam("since", type_=UTCDateTime()),
+    )
+    .order_by(CommentRow.created_at, CommentRow.number.is_(None), CommentRow.number, CommentRow.id)
+)
+
+
+def _thread_index_statement() -> Select[Any]:
+    """(the thread's root number, how many shown threads come before it) of comment
+    ``number`` of ``post_id``, in one statement (it runs after every comment POST)."""
+    shown = _shown_threads(bindparam("post_id"))
+    thread = (
+        select(CommentRow.thread_id)
+        .where(
+            CommentRow.post_id == bindparam("post_id"),
+            CommentRow.number == bindparam("number"),
+            CommentRow.status == Status.APPROVED.value,
+        )
+        .correlate(None)
+        .scalar_subquery()
+    )
+    root = (
+        select(CommentRow.number)
+        .where(CommentRow.id == thread, *shown)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    before = (
+        select(func.count())
+        .where(*shown, CommentRow.number < root)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    return select(root, before)
+
+
+def _next_number_statement(upsert: Any) -> Any:
+    """Bump a post's counter (``post_id``, adding ``shown`` to its approved count) and return
+    the next number: one past both the counter and the highest number stored."""
+    counter = _COUNTERS.c.last_number
+    stmt: Any = upsert(_COUNTERS).values(
+        post_id=bindparam("post_id"),
+        last_number=_highest_stored(bindparam("post_id")) + 1,
+        approved=bindparam("shown"),
+    )
+    given = stmt.excluded.last_number
+    return stmt.on_conflict_do_update(
+        index_elements=[_COUNTERS.c.post_id],
+        set_={
+            "last_number": case((counter + 1 < given, given), else_=counter + 1),
+            "approved": _COUNTERS.c.approved + stmt.excluded.approved,
+        },
+    ).returning(counter)
+
+
 class SqlCommentStore:
     """Comments in SQL. Options: ``url`` (another database than the app's), ``retries``."""
 
@@ -176,11 +243,11 @@ class SqlCommentStore:
         raise StoreError("could not store comment: too many conflicting writers")
 
     def _insert(self, session: Session, new: NewComment) -> StoredComment:
+        """One comment in the caller's transaction, with Core statements: the ORM's unit of
+        work cost more than the rest of the write."""
         draft = new.draft
         if draft.submission_key:
-            earlier = session.scalar(
-                select(CommentRow).where(CommentRow.submission_key == draft.submission_key)
-            )
+            earlier = session.execute(_BY_SUBMISSION_KEY, {"key": draft.submission_key}).first()
             if earlier is not None:
                 return _to_comment(earlier)
         # Numbered on publish: a held or spam comment has none (an archive's own number kept).
@@ -189,7 +256,7 @@ class SqlCommentStore:
         if number is not None or shown:
             number = self._next_number(session, draft.post_id, new.number, shown)
         comment_id = uuid.uuid4().hex
-        row = CommentRow(
+        row = dict(
             id=comment_id,
             post_id=draft.post_id,
             number=number,
@@ -210,9 +277,8 @@ class SqlCommentStore:
             kind=draft.kind.value,
             fingerprint=text_fingerprint(draft.body),
         )
-        session.add(row)
-        session.flush()
-        return _to_comment(row)
+        session.execute(_INSERT, row)
+        return _to_comment(SimpleNamespace(**row))
 
     def _next_number(
         self, session: Session, post_id: str, explicit: int | None, shown: int = 0
@@ -226,9 +292,13 @@ class SqlCommentStore:
         stored, so a post whose counter row is missing (a database from before the counters)
         goes on where it was instead of clashing.
         """
-        upsert = _UPSERTS.get(session.get_bind().dialect.name)
+        dialect = session.get_bind().dialect.name
+        upsert = _UPSERTS.get(dialect)
         if upsert is None:
             number = self._next_number_locking(session, post_id, explicit, shown)
+        elif explicit is None:  # a reader's comment: the statement built once
+            params = {"post_id": post_id, "shown": shown}
+            return int(session.execute(_NEXT_NUMBER[dialect], params).scalar_one())
         else:
             counter = _COUNTERS.c.last_number
             wanted = _highest_stored(post_id) + 1 if explicit is None else explicit
@@ -365,23 +435,10 @@ class SqlCommentStore:
 
     def thread_index(self, post_id: str, number: int) -> int | None:
         with self._reading() as session:
-            root = session.execute(
-                select(CommentRow.number).where(
-                    CommentRow.id
-                    == select(CommentRow.thread_id)
-                    .where(
-                        CommentRow.post_id == post_id,
-                        CommentRow.number == number,
-                        CommentRow.status == Status.APPROVED.value,
-                    )
-                    .scalar_subquery(),
-                    *_shown_threads(post_id),
-                )
-            ).scalar_one_or_none()
-            if root is None:
-                return None
-            before = select(func.count()).where(*_shown_threads(post_id), CommentRow.number < root)
-            return session.scalar(before) or 0
+            found, count = session.execute(
+                _THREAD_INDEX, {"post_id": post_id, "number": number}
+            ).one()
+        return None if found is None else count or 0
 
     def count_for_posts(
         self,
@@ -423,7 +480,7 @@ class SqlCommentStore:
         return self._all(query)
 
     def find_by_submission_key(self, key: str) -> StoredComment | None:
-        rows = self._all(select(_TABLE).where(CommentRow.submission_key == key))
+        rows = self._all(_BY_SUBMISSION_KEY, {"key": key})
         return rows[0] if rows else None
 
     def count_recent(self, remote_addr: str, since: datetime) -> int:
@@ -444,21 +501,8 @@ class SqlCommentStore:
     def find_by_fingerprint(
         self, post_id: str, fingerprint: str, since: datetime
     ) -> list[StoredComment]:
-        query = (
-            select(_TABLE)
-            .where(
-                CommentRow.post_id == post_id,
-                CommentRow.fingerprint == fingerprint,
-                CommentRow.created_at >= since,
-            )
-            .order_by(
-                CommentRow.created_at,
-                CommentRow.number.is_(None),
-                CommentRow.number,
-                CommentRow.id,
-            )
-        )
-        return self._all(query)
+        params = {"post_id": post_id, "fingerprint": fingerprint, "since": since}
+        return self._all(_BY_FINGERPRINT, params)
 
     def count_by_status(self) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)
@@ -501,10 +545,10 @@ class SqlCommentStore:
         return self._all(stmt.order_by(CommentRow.id).limit(limit))
 
     # -- sessions -----------------------------------------------------------------------
-    def _all(self, query) -> list[StoredComment]:  # type: ignore[no-untyped-def]
+    def _all(self, query, params: dict[str, Any] | None = None) -> list[StoredComment]:  # type: ignore[no-untyped-def]
         """Plain rows, not ORM objects: a page of 2,000 comments reads about twice as fast."""
         with self._reading() as session:
-            return [_to_comment(row) for row in session.execute(query)]
+            return [_to_comment(row) for row in session.execute(query, params)]
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
@@ -548,7 +592,7 @@ def _count_approved(session: Session, post_id: str, change: int) -> None:
         )
 
 
-def _highest_stored(post_id: str) -> ColumnElement[int]:
+def _highest_stored(post_id: str | ColumnElement[str]) -> ColumnElement[int]:
     """The post's highest stored number, 0 if none (one index lookup on post_id, number)."""
     return (
         select(func.coalesce(func.max(CommentRow.number), 0))
@@ -557,7 +601,7 @@ def _highest_stored(post_id: str) -> ColumnElement[int]:
     )
 
 
-def _shown_threads(post_id: str) -> tuple[ColumnElement[bool], ...]:
+def _shown_threads(post_id: str | ColumnElement[str]) -> tuple[ColumnElement[bool], ...]:
     """The conditions for a post's listed threads: its approved top-level comments."""
     return (
         CommentRow.post_id == post_id,
@@ -610,3 +654,7 @@ def _verdicts(trail: str | None) -> tuple[Verdict, ...]:
     if not trail or trail == "[]":  # most comments: no filter had an opinion
         return ()
     return tuple(Verdict.from_dict(v) for v in json.loads(trail))
+
+
+_THREAD_INDEX = _thread_index_statement()
+_NEXT_NUMBER = {name: _next_number_statement(upsert) for name, upsert in _UPSERTS.items()}
