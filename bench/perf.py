@@ -535,6 +535,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             figures["read_304"] = measure(
                 cached, page_path, load, header=f"If-None-Match: {etag}", ok=304
             )
+            # The post with 10,000 comments: its first page of threads, cached and not.
+            big_path = f"/posts/{big}"
+            for srv in (cached, uncached):
+                _get(srv.base + big_path)
+            figures["read_big_cached"] = measure(cached, big_path, load)
+            figures["read_big_uncached"] = measure(uncached, big_path, load)
 
             # Writes: one comment per POST, CSRF on, the default chain, no CAPTCHA.
             count = args.writes
@@ -624,6 +630,20 @@ RATIOS = [
     ("post page (cached) / naive page", "read_cached", "read_naive", 0.8, ">="),
     ("post page (cache off) / naive page", "read_uncached", "read_naive", None, ">="),
     ("post page (cached) / bare Flask from memory", "read_cached", "read_memory", 0.5, ">="),
+    (
+        "10,000-comment post, first page / 11-comment post (page cache)",
+        "read_big_cached",
+        "read_cached",
+        1 / 1.5,
+        ">=",
+    ),
+    (
+        "10,000-comment post, first page / 11-comment post (cache off)",
+        "read_big_uncached",
+        "read_uncached",
+        1 / 1.5,
+        ">=",
+    ),
     ("comment POST at 11 / naive POST", "write_at11", "write_naive", 0.75, ">="),
     ("comment POST at 2,000 / at 11", "write_at2000", "write_at11", 0.9, ">="),
     ("index p1 at 10,000 posts / at 10", "index_10000_p1", "index_10", 1 / 1.5, ">="),
@@ -667,6 +687,8 @@ ROWS = [
     ("read post page (11 comments), page cache", "read_cached"),
     ("read post page, cache off", "read_uncached"),
     ("read post page, If-None-Match → 304", "read_304"),
+    ("read 10,000-comment post (first page of threads), page cache", "read_big_cached"),
+    ("read 10,000-comment post (first page of threads), cache off", "read_big_uncached"),
     ("naive Flask+SQLAlchemy+Jinja page", "read_naive"),
     ("bare Flask, same bytes from memory", "read_memory"),
     ("comment POST, post at 11 comments", "write_at11"),

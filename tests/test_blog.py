@@ -112,6 +112,30 @@ def test_index_pages_ten_posts_at_a_time_with_older_and_newer_links(app, client)
     assert '<link rel="next" href="/?page=2">' in first
 
 
+def test_index_pages_by_keyset_hold_every_post_once_in_order_and_follow_changes(app, client):
+    """Pages start at a kept sort key (time, id): ties in time, undated posts, a new post."""
+    app.config["POSTS_PER_PAGE"] = 3
+    for n in range(4):  # four posts at the very same time: the id breaks the tie
+        add_post(app, f"Tied {n}", f"tied-{n}", published_at=when(2021))
+    for n in range(3):
+        add_post(app, f"Dated {n}", f"dated-{n}", published_at=when(2017 + n, 6))
+    add_post(app, "Undated", "undated")
+
+    def all_pages() -> list[str]:
+        titles, page = [], 1
+        while True:
+            response = client.get(f"/?page={page}" if page > 1 else "/")
+            if response.status_code == 404:
+                return titles
+            titles += index_titles(response.get_data(as_text=True))
+            page += 1
+
+    expected = ["Undated", "Tied 3", "Tied 2", "Tied 1", "Tied 0", "Dated 2", "Dated 1", "Dated 0"]
+    assert all_pages() == expected
+    add_post(app, "Newer still", "newer", published_at=when(2022))  # the site stamp moves
+    assert all_pages() == ["Undated", "Newer still", *expected[1:]]
+
+
 def test_index_past_the_last_page_is_a_404_in_the_site_layout(app, client):
     for n in range(3):
         add_post(app, f"Post {n}", f"post-{n}")

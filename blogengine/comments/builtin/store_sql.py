@@ -46,6 +46,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -81,6 +82,16 @@ class CommentRow(Model):
         # Pages of threads: the top-level comments in number order, then their threads.
         Index("ix_comments_post_status_number", "post_id", "status", "number"),
         Index("ix_comments_post_thread", "post_id", "thread_id", "status"),
+        # Top-level comments only (a thread's root is its own thread): counting a post's
+        # threads reads this index, not every comment's row (migration 0011).
+        Index(
+            "ix_comments_thread_roots",
+            "post_id",
+            "status",
+            "number",
+            sqlite_where=text("thread_id = id"),
+            postgresql_where=text("thread_id = id"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
