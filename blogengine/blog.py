@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select
 from werkzeug.exceptions import HTTPException
 
 from . import fastpage, pagecache
@@ -79,7 +80,9 @@ class NewestFirstPagination(Pagination):
             if self.page > len(starts):
                 return []
             time, post_id = starts[self.page - 1]
-            ids = ids.where(tuple_(SORT_TIME, Post.id) <= tuple_(time, post_id))
+            # (time, id) <= (t, i), spelt so that SQLite seeks the index at t (it does not
+            # for a row-value comparison on an expression column).
+            ids = ids.where(SORT_TIME <= time, or_(SORT_TIME < time, Post.id <= post_id))
         ids = ids.order_by(*newest_first()).limit(self.per_page)
         query = select(Post).where(Post.id.in_(ids.scalar_subquery())).order_by(*newest_first())
         return list(db.session.scalars(query))
@@ -101,14 +104,14 @@ class NewestFirstPagination(Pagination):
 SORT_TIME = func.coalesce(Post.published_at, Post.created_at)
 
 
-def page_starts(stamp: Stamp, visible: Any, per_page: int) -> list[tuple[Any, int]]:
+def page_starts(stamp: Stamp, visible: Any, per_page: int) -> Sequence[tuple[Any, int]]:
     """(sort time, id) of the first post of every index page, for this site stamp: one read
     of the sort index (every ``per_page``-th entry, numbered by a window function) when the
     site changes, kept in this process until it changes again."""
     key = (stamp.version, per_page)
     kept = current_app.extensions.get(PAGE_STARTS_KEY)
     if isinstance(kept, tuple) and kept[0] == key:
-        return list(kept[1])
+        return kept[1]  # type: ignore[no-any-return]
     numbered = (
         select(
             SORT_TIME.label("sort_time"),
@@ -123,7 +126,7 @@ def page_starts(stamp: Stamp, visible: Any, per_page: int) -> list[tuple[Any, in
         .where((numbered.c.n - 1) % per_page == 0)
         .order_by(numbered.c.n)
     ).all()
-    starts = [(time, post_id) for time, post_id in rows]
+    starts = tuple((time, post_id) for time, post_id in rows)
     current_app.extensions[PAGE_STARTS_KEY] = (key, starts)
     return starts
 
