@@ -82,7 +82,8 @@ class NewestFirstPagination(Pagination):
             time, post_id = starts[self.page - 1]
             # (time, id) <= (t, i), spelt so that SQLite seeks the index at t (it does not
             # for a row-value comparison on an expression column).
-            ids = ids.where(SORT_TIME <= time, or_(SORT_TIME < time, Post.id <= post_id))
+            sort_time = SORT_TIME
+            ids = ids.where(sort_time <= time, or_(sort_time < time, Post.id <= post_id))
         ids = ids.order_by(*newest_first()).limit(self.per_page)
         query = select(Post).where(Post.id.in_(ids.scalar_subquery())).order_by(*newest_first())
         return list(db.session.scalars(query))
