@@ -40,6 +40,9 @@ class DefaultConfig:
     #: either, the reader gets the 503 page (with their comment's text) instead of a hang.
     DATABASE_CONNECT_TIMEOUT = 3
     DATABASE_STATEMENT_TIMEOUT = 5
+    #: PostgreSQL: a pooled connection unused for this many seconds is pinged before use (one
+    #: that went away while the site was quiet is replaced; one in steady use is not pinged).
+    DATABASE_PING_AFTER_IDLE = 1.0
 
     #: Largest archive file `blogengine seed` reads, in bytes (`--max-bytes` for one run).
     SEED_MAX_BYTES = DEFAULT_MAX_BYTES  # 8 MiB

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, Select, Table, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from .comments.contracts import CommentKind, CommentStore, NewComment, Status, StoredComment
+from .dbfaults import watched
 from .extensions import db
 from .models import Post
 from .timeutil import UTCDateTime, utcnow
@@ -85,11 +86,12 @@ class StampQuery:
     it cost ten times the query itself. The time parameter goes through the column type's own
     bind processor, so it is compared as the ORM would send it.
 
-    On SQLite each thread keeps one connection of its own for it, taken from the pool once and
-    detached: checking a connection out of the pool and back costs twice the query, and an
-    autocommit SELECT in WAL mode sees every commit made before it, whoever made it. A failed
-    query drops that connection (the next one opens anew). A server database (PostgreSQL)
-    goes through the pool, whose checkout ping replaces a connection the server dropped.
+    Each thread keeps one connection of its own for it, taken from the pool once and
+    detached: checking a connection out of the pool and back cost twice the query. The query
+    sees every commit made before it, whoever made it (an autocommit SELECT in SQLite's WAL
+    mode; on PostgreSQL the connection is in autocommit, each statement its own snapshot). A
+    server's statement runs under the engine's watchdog (``dbfaults.watched``: a frozen
+    server is cut off); a failed query drops the connection, and the next one opens anew.
     """
 
     def __init__(self, engine: Engine, statement: Select[Any]) -> None:
@@ -99,7 +101,7 @@ class StampQuery:
         self.sql = str(compiled)
         self.order = list(compiled.positiontup or []) if compiled.positional else None
         self.to_db = UTCDateTime().bind_processor(engine.dialect) or _same
-        self._own = threading.local() if engine.dialect.name == "sqlite" else None
+        self._own = threading.local()
         #: The (detached, pool-proxied) connections threads keep for this query.
         self.kept: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -110,27 +112,36 @@ class StampQuery:
         args: Any = [values[name] for name in self.order] if self.order is not None else values
         driver_error = self.engine.dialect.loaded_dbapi.Error
         try:
-            if self._own is not None:
-                return self._on_own_connection(args)
-            conn = self.engine.raw_connection()
-            try:
-                return _run(conn.cursor(), self.sql, args)
-            finally:
-                conn.close()
+            return self._on_own_connection(args)
         except driver_error as exc:  # as SQLAlchemy would raise it: a down database is a 503
             raise DBAPIError.instance(self.sql, args, exc, driver_error) from exc
 
     def _on_own_connection(self, args: Any) -> tuple[Any, ...] | None:
-        assert self._own is not None
+        """The query on this thread's connection; one kept from before that fails (a server
+        that went away and came back) is replaced and the query sent again, once."""
         held: tuple[int, Any] | None = getattr(self._own, "held", None)
-        if held is None or held[0] != os.getpid():  # a forked worker opens its own
-            fairy = self.engine.raw_connection()
-            fairy.detach()  # closed, not returned to the pool, when it is closed
-            held = self._own.held = (os.getpid(), fairy)
-            self.kept.add(fairy)
-        fairy = held[1]
+        if held is not None and held[0] == os.getpid():  # a forked worker opens its own
+            try:
+                return self._run_on(held[1], args)
+            except self.engine.dialect.loaded_dbapi.Error:
+                if self.engine.dialect.name == "sqlite":
+                    raise  # a file does not go away: the error is the answer
+        return self._run_on(self._open(), args)
+
+    def _open(self) -> Any:
+        fairy = self.engine.raw_connection()
+        fairy.detach()  # closed, not returned to the pool, when it is closed
+        if self.engine.dialect.name != "sqlite":
+            server: Any = fairy.dbapi_connection
+            server.autocommit = True  # no transaction, no old snapshot, left open
+        self._own.held = (os.getpid(), fairy)
+        self.kept.add(fairy)
+        return fairy
+
+    def _run_on(self, fairy: Any, args: Any) -> tuple[Any, ...] | None:
         try:
-            return _run(fairy.cursor(), self.sql, args)
+            with watched(self.engine, fairy.dbapi_connection):
+                return _run(fairy.cursor(), self.sql, args)
         except Exception:
             self._own.held = None
             with contextlib.suppress(Exception):
