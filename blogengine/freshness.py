@@ -228,7 +228,11 @@ def post_changed(post_uid: str) -> None:
     once another worker wrote); ``updated_at`` is kept, as it means "the article was edited"
     in the feeds.
     """
-    engine = db.engine.execution_options(sqlite_begin="IMMEDIATE")
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    else:  # one statement: one round trip, not BEGIN, UPDATE, COMMIT
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     with engine.begin() as conn:
         conn.execute(_BUMP_REVISION, {"post_uid": post_uid, "now": utcnow()})
 

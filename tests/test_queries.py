@@ -8,6 +8,7 @@ posts and 10,000 (page 1 and page 500), cost exactly the same. The page cache is
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, insert, text
-from support import make_post
+from support import CommentPoster, app_in_postgres_schema, make_post
 
 from blogengine.blog import newest_first
 from blogengine.comments import get_service
@@ -290,3 +291,68 @@ def test_a_permalink_costs_the_same_at_11_or_thousands(app, client):
     few = redirect_statements("/posts/small/comments/11")
     many = redirect_statements("/posts/busy/comments/3900")
     assert len(many) == len(few), "\n".join(many)
+
+
+POSTGRES_URL = os.environ.get("BLOGENGINE_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="set BLOGENGINE_TEST_POSTGRES_URL")
+def test_round_trips_to_postgresql_per_request(tmp_path, monkeypatch):
+    """libpq's own trace of every connection: each Query or Sync the client sends is a round
+    trip. A cached read is one (the stamp); reads are one statement each, not BEGIN and
+    ROLLBACK around it; a connection in steady use is not pinged."""
+    assert POSTGRES_URL is not None
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    opened: list[Any] = []
+
+    def trace(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        handle = open(traces / f"{len(opened)}.txt", "w")  # noqa: SIM115  (closed below)
+        opened.append(handle)
+        dbapi_conn.pgconn.trace(handle.fileno())
+
+    def round_trips() -> int:
+        for handle in opened:
+            handle.flush()
+        sent = re.compile(r"\tF\t\d+\t(Query|Sync)\b")
+        return sum(
+            1
+            for path in traces.iterdir()
+            for line in path.read_text().splitlines()
+            if sent.search(line)
+        )
+
+    default_chain = ["honeypot", "impersonation", "links", "duplicate", "learning"]
+    config = {
+        "CACHE_TYPE": "SimpleCache",
+        "COMMENTS_CAPTCHA": "none",
+        "COMMENTS_SPAM_FILTERS": default_chain,
+        "DATABASE_PING_AFTER_IDLE": 60,  # a slow test machine's pauses are not quiet spells
+    }
+    with app_in_postgres_schema(POSTGRES_URL, tmp_path, monkeypatch, **config) as app:
+        with app.app_context():
+            make_post(title="Busy", slug="busy")
+            engine = db.engine
+        event.listen(engine, "connect", trace)
+        engine.dispose()
+        try:
+            reader = app.test_client()
+            assert reader.get("/posts/busy").status_code == 200  # rendered and kept
+            poster = CommentPoster(app.test_client())
+            form = poster.form_for("busy")
+            counts = {}
+            for label, call in [
+                ("cached read", lambda: reader.get("/posts/busy")),
+                ("comment", lambda: poster.post("busy", reuse=form, body="Hi there.")),
+            ]:
+                before = round_trips()
+                assert call().status_code in (200, 303)
+                counts[label] = round_trips() - before
+            assert counts["cached read"] == 1, counts
+            # The post and the owner's name; the submission key, duplicate and learning
+            # reads; the write (BEGIN, key, counter, insert, COMMIT); the stamp; the page.
+            assert counts["comment"] <= 16, counts
+        finally:
+            event.remove(engine, "connect", trace)
+            for handle in opened:
+                handle.close()

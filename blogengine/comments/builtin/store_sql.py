@@ -563,8 +563,13 @@ class SqlCommentStore:
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
+        """A read: on a server database in autocommit (every read here is one statement), so
+        it is one round trip, not BEGIN, the statement and ROLLBACK."""
+        engine = self.engine
+        if engine.dialect.name != "sqlite":  # SQLite's BEGIN is ours (extensions.tune_sqlite)
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            with Session(self.engine, expire_on_commit=False) as session:
+            with Session(engine, expire_on_commit=False) as session:
                 yield session
         except SQLAlchemyError as exc:
             raise StoreError(f"could not read comments: {exc}") from exc
