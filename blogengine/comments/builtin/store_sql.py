@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Index,
     Select,
@@ -156,6 +157,7 @@ _LISTING_ORDER = (
 #: Statements on every comment POST, built once: building a statement (and its cache key)
 #: cost SQLAlchemy more than running it.
 _BY_SUBMISSION_KEY = select(_TABLE).where(CommentRow.submission_key == bindparam("key"))
+_BY_ID = select(_TABLE).where(CommentRow.id == bindparam("comment_id"))
 _INSERT = insert(_TABLE)
 _BY_FINGERPRINT = (
     select(_TABLE)
@@ -387,8 +389,8 @@ class SqlCommentStore:
 
     # -- reading ------------------------------------------------------------------------
     def get(self, comment_id: str) -> StoredComment | None:
-        with self._reading() as session:
-            row = session.get(CommentRow, comment_id)
+        with self._reading() as conn:
+            row = conn.execute(_BY_ID, {"comment_id": comment_id}).first()
             return _to_comment(row) if row is not None else None
 
     def list_for_post(
@@ -421,8 +423,8 @@ class SqlCommentStore:
 
     def count_threads(self, post_id: str) -> int:
         query = select(func.count()).where(*_shown_threads(post_id))
-        with self._reading() as session:
-            return session.scalar(query) or 0
+        with self._reading() as conn:
+            return conn.scalar(query) or 0
 
     def list_threads(
         self, post_id: str, offset: int = 0, limit: int | None = None
@@ -445,8 +447,8 @@ class SqlCommentStore:
         return self._all(query)
 
     def thread_index(self, post_id: str, number: int) -> int | None:
-        with self._reading() as session:
-            found, count = session.execute(
+        with self._reading() as conn:
+            found, count = conn.execute(
                 _THREAD_INDEX, {"post_id": post_id, "number": number}
             ).one()
         return None if found is None else count or 0
@@ -465,8 +467,8 @@ class SqlCommentStore:
             kept = select(_COUNTERS.c.post_id, _COUNTERS.c.approved).where(
                 _COUNTERS.c.post_id.in_(list(post_ids))
             )
-            with self._reading() as session:
-                counts.update({post_id: n for post_id, n in session.execute(kept)})
+            with self._reading() as conn:
+                counts.update({post_id: n for post_id, n in conn.execute(kept)})
             return counts
         query = select(CommentRow.post_id, func.count()).where(
             CommentRow.post_id.in_(list(post_ids)), CommentRow.status == status.value
@@ -474,8 +476,8 @@ class SqlCommentStore:
         if kinds is not None:
             query = query.where(CommentRow.kind.in_([k.value for k in kinds]))
         query = query.group_by(CommentRow.post_id)
-        with self._reading() as session:
-            counts.update({post_id: n for post_id, n in session.execute(query)})
+        with self._reading() as conn:
+            counts.update({post_id: n for post_id, n in conn.execute(query)})
         return counts
 
     def list_by_status(
@@ -498,8 +500,8 @@ class SqlCommentStore:
         query = select(func.count()).where(
             CommentRow.remote_addr == remote_addr, CommentRow.created_at >= since
         )
-        with self._reading() as session:
-            return session.scalar(query) or 0
+        with self._reading() as conn:
+            return conn.scalar(query) or 0
 
     def list_recent_for_post(self, post_id: str, since: datetime) -> list[StoredComment]:
         query = (
@@ -518,8 +520,8 @@ class SqlCommentStore:
     def count_by_status(self) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)
         query = select(CommentRow.status, func.count()).group_by(CommentRow.status)
-        with self._reading() as session:
-            counts.update({Status(status): n for status, n in session.execute(query)})
+        with self._reading() as conn:
+            counts.update({Status(status): n for status, n in conn.execute(query)})
         return counts
 
     def search(
@@ -558,19 +560,20 @@ class SqlCommentStore:
     # -- sessions -----------------------------------------------------------------------
     def _all(self, query, params: dict[str, Any] | None = None) -> list[StoredComment]:  # type: ignore[no-untyped-def]
         """Plain rows, not ORM objects: a page of 2,000 comments reads about twice as fast."""
-        with self._reading() as session:
-            return [_to_comment(row) for row in session.execute(query, params)]
+        with self._reading() as conn:
+            return [_to_comment(row) for row in conn.execute(query, params)]
 
     @contextmanager
-    def _reading(self) -> Iterator[Session]:
-        """A read: on a server database in autocommit (every read here is one statement), so
-        it is one round trip, not BEGIN, the statement and ROLLBACK."""
+    def _reading(self) -> Iterator[Connection]:
+        """A read: a Core connection (every read here is a Core statement, and the ORM's
+        session cost more than the statement); on a server database in autocommit (each read
+        is one statement), so it is one round trip, not BEGIN, the statement and ROLLBACK."""
         engine = self.engine
         if engine.dialect.name != "sqlite":  # SQLite's BEGIN is ours (extensions.tune_sqlite)
             engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            with Session(engine, expire_on_commit=False) as session:
-                yield session
+            with engine.connect() as conn:
+                yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"could not read comments: {exc}") from exc
 
