@@ -237,14 +237,20 @@ def post_changed(post_uid: str) -> None:
         conn.execute(_BUMP_REVISION, {"post_uid": post_uid, "now": utcnow()})
 
 
+def stamp_in(session: Any, post_uids: Sequence[str]) -> None:
+    """Bump these posts' revisions in the caller's write transaction (a store's own)."""
+    now = utcnow()
+    session.execute(_BUMP_REVISION, [{"post_uid": uid, "now": now} for uid in post_uids])
+
+
 #: Built once (it runs after every published comment).
 _BUMP_REVISION = (
-    update(Post)
-    .where(Post.uid == bindparam("post_uid"))
+    update(_POSTS)
+    .where(_POSTS.c.uid == bindparam("post_uid"))
     .values(
-        revision=Post.revision + 1,
+        revision=_POSTS.c.revision + 1,
         changed_at=bindparam("now", type_=UTCDateTime()),
-        updated_at=Post.updated_at,
+        updated_at=_POSTS.c.updated_at,  # "the article was edited" in the feeds: it was not
     )
 )
 
@@ -284,6 +290,9 @@ class StampingStore:
     def __init__(self, inner: CommentStore, app: Flask) -> None:
         self.inner = inner
         self._app = app
+        # A store in the app's database stamps inside its own write (the `sql` store).
+        stamp_with = getattr(inner, "stamp_with", None)
+        self._stamped_inside = callable(stamp_with) and bool(stamp_with(stamp_in))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -324,8 +333,8 @@ class StampingStore:
 
     def add(self, new: NewComment) -> StoredComment:
         stored = self.inner.add(new)
-        if stored.status is Status.APPROVED:  # held comments change no public page
-            self._stamp(stored.post_id)
+        if stored.status is Status.APPROVED and not self._stamped_inside:
+            self._stamp(stored.post_id)  # held comments change no public page
         return stored
 
     def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:

@@ -23,7 +23,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -224,6 +224,7 @@ class SqlCommentStore:
     def __init__(self, *, url: str | None = None, retries: int = 8) -> None:
         self._url = url
         self._own_engine: Engine | None = None
+        self._stamper: Callable[[Session, Sequence[str]], None] | None = None
         self._retries = retries
         if url is not None:
             self._own_engine = _make_engine(url)
@@ -243,11 +244,25 @@ class SqlCommentStore:
     def add(self, new: NewComment) -> StoredComment:
         return self.add_many([new])[0]
 
+    def stamp_with(self, stamper: Callable[[Session, Sequence[str]], None]) -> bool:
+        """Let ``stamper`` mark posts changed inside each write that publishes a comment (one
+        transaction, not two); only when the comments live in the app's own database, where
+        the posts are. True when accepted (``freshness.StampingStore``)."""
+        if self._own_engine is not None:
+            return False
+        self._stamper = stamper
+        return True
+
     def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
         for attempt in range(self._retries):
             try:
                 with self._writing() as session:
-                    return [self._insert(session, new) for new in news]
+                    # A key sent twice at once meets the unique constraint: looked up on retry.
+                    stored = [self._insert(session, new, attempt > 0) for new in news]
+                    published = [c.post_id for c in stored if c.status is Status.APPROVED]
+                    if self._stamper is not None and published:
+                        self._stamper(session, list(dict.fromkeys(published)))
+                    return stored
             except IntegrityError as exc:
                 # Two writers created a post's first counter at once (the FOR UPDATE path),
                 # or the same submission key arrived twice at once: look again.
@@ -255,11 +270,12 @@ class SqlCommentStore:
                 time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise StoreError("could not store comment: too many conflicting writers")
 
-    def _insert(self, session: Session, new: NewComment) -> StoredComment:
+    def _insert(self, session: Session, new: NewComment, look: bool = True) -> StoredComment:
         """One comment in the caller's transaction, with Core statements: the ORM's unit of
-        work cost more than the rest of the write."""
+        work cost more than the rest of the write. ``look``: first for the same submission
+        key (the service looked before the chain ran; the unique key catches a race)."""
         draft = new.draft
-        if draft.submission_key:
+        if draft.submission_key and look:
             earlier = session.execute(_BY_SUBMISSION_KEY, {"key": draft.submission_key}).first()
             if earlier is not None:
                 return _to_comment(earlier)
