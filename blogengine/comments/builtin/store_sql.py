@@ -84,7 +84,7 @@ class CommentRow(Model):
         Index("ix_comments_post_status_number", "post_id", "status", "number"),
         Index("ix_comments_post_thread", "post_id", "thread_id", "status"),
         # Top-level comments only (a thread's root is its own thread): counting a post's
-        # threads reads this index, not every comment's row (migration 0011).
+        # threads reads this index, not every comment's row (migration 0012).
         Index(
             "ix_comments_thread_roots",
             "post_id",

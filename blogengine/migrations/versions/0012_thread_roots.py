@@ -1,8 +1,8 @@
 """thread roots: a partial index of top-level comments, so a post's pages of threads are
 counted and found from the index alone
 
-Revision ID: 0011_thread_roots
-Revises: 0008_perf
+Revision ID: 0012_thread_roots
+Revises: 0011_spam_seen
 Create Date: 2026-12-02 12:10:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_thread_roots'
-down_revision = '0008_perf'
+revision = '0012_thread_roots'
+down_revision = '0011_spam_seen'
 branch_labels = None
 depends_on = None
 
