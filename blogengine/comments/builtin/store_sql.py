@@ -464,9 +464,7 @@ class SqlCommentStore:
 
     def thread_index(self, post_id: str, number: int) -> int | None:
         with self._reading() as conn:
-            found, count = conn.execute(
-                _THREAD_INDEX, {"post_id": post_id, "number": number}
-            ).one()
+            found, count = conn.execute(_THREAD_INDEX, {"post_id": post_id, "number": number}).one()
         return None if found is None else count or 0
 
     def count_for_posts(
