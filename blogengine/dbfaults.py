@@ -149,6 +149,7 @@ def watch_engine(
             cursor = dbapi_conn.cursor()
             cursor.execute("SELECT 1")
             cursor.close()
+            dbapi_conn.rollback()  # the driver began a transaction: hand the connection idle
         except Exception as exc:  # the driver's own error class: any failure means "replace it"
             raise DisconnectionError(f"stale connection replaced: {exc}") from exc
         finally:

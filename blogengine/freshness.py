@@ -133,6 +133,7 @@ class StampQuery:
         fairy.detach()  # closed, not returned to the pool, when it is closed
         if self.engine.dialect.name != "sqlite":
             server: Any = fairy.dbapi_connection
+            server.rollback()  # idle first: autocommit cannot be set inside a transaction
             server.autocommit = True  # no transaction, no old snapshot, left open
         self._own.held = (os.getpid(), fairy)
         self.kept.add(fairy)

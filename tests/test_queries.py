@@ -356,3 +356,19 @@ def test_round_trips_to_postgresql_per_request(tmp_path, monkeypatch):
             event.remove(engine, "connect", trace)
             for handle in opened:
                 handle.close()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="set BLOGENGINE_TEST_POSTGRES_URL")
+def test_a_pinged_postgresql_connection_is_handed_over_idle(tmp_path, monkeypatch):
+    """Every checkout pinged (a quiet site): the store's autocommit reads and the stamp's own
+    connection still get a connection outside a transaction (the ping's was left open)."""
+    assert POSTGRES_URL is not None
+    config = {"DATABASE_PING_AFTER_IDLE": 0, "CACHE_TYPE": "SimpleCache"}
+    with app_in_postgres_schema(POSTGRES_URL, tmp_path, monkeypatch, **config) as app:
+        with app.app_context():
+            make_post(title="Quiet", slug="quiet")
+        poster = CommentPoster(app.test_client())
+        assert poster.post("quiet", body="Said on a quiet site.").status_code == 303
+        assert "Said on a quiet site." in app.test_client().get("/posts/quiet").get_data(
+            as_text=True
+        )
