@@ -112,7 +112,7 @@ def page_starts(stamp: Stamp, visible: Any, per_page: int) -> Sequence[tuple[Any
     key = (stamp.version, per_page)
     kept = current_app.extensions.get(PAGE_STARTS_KEY)
     if isinstance(kept, tuple) and kept[0] == key:
-        return kept[1]  # type: ignore[no-any-return]
+        return kept[1]  # type: ignore[no-any-return]  # app.extensions holds Any
     numbered = (
         select(
             SORT_TIME.label("sort_time"),

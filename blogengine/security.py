@@ -56,8 +56,8 @@ def init_app(app: Flask) -> None:
     if proxies < 0:
         raise ValueError("TRUSTED_PROXIES must be 0 or the number of proxies in front of the app")
     if proxies:
-        # Flask's documented way to add WSGI middleware; mypy sees a method replaced.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        proxied = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's way to add middleware
 
     if app.config["COMMENTS_RATE_LIMIT"]:
         parse_many(app.config["COMMENTS_RATE_LIMIT"])  # a typo stops start-up, not a reader

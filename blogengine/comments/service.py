@@ -12,6 +12,7 @@ import hmac
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from markupsafe import Markup
 
@@ -119,7 +120,7 @@ class CommentService:
         ledger: NonceLedger,
         secret_key: str,
         moderate_all: bool = False,
-        clock: Callable[[], object] = utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.captcha = captcha
         self.chain = chain
@@ -151,7 +152,7 @@ class CommentService:
         self, remote_addr: str | None = None, submission_key: str | None = None
     ) -> CaptchaContext:
         return CaptchaContext(
-            now=self.clock(),  # type: ignore[arg-type]
+            now=self.clock(),
             secret_key=self.captcha_secret,
             ledger=self.ledger,
             remote_addr=remote_addr,
@@ -204,7 +205,7 @@ class CommentService:
                 )
                 if captcha.action is Action.SPAM:
                     return Outcome(OutcomeKind.CAPTCHA_FAILED, captcha.reason, verdicts=(captcha,))
-                ctx = FilterContext(now=now, post=post, store=self.store)  # type: ignore[arg-type]
+                ctx = FilterContext(now=now, post=post, store=self.store)
                 result = self.chain.run(draft, ctx)
                 action, verdicts = result.action, result.verdicts
                 if captcha.action is Action.MODERATE:
@@ -216,7 +217,7 @@ class CommentService:
                     draft=draft,
                     status=status,
                     body_html=comment_html(draft.body),
-                    created_at=now,  # type: ignore[arg-type]
+                    created_at=now,
                     verdicts=verdicts,
                 )
             )
