@@ -193,6 +193,20 @@ def test_sqlite_locked_past_the_busy_timeout_keeps_the_comment(
 NOT_ROOT = ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner")
 
 
+def site_with_a_post(root: Path, slug: str, config: dict[str, str]) -> dict[str, str]:
+    """A site's environment, its database made and one post at ``/posts/<slug>``, through
+    the owner's commands (the `fixed` CAPTCHA, so a form can be answered)."""
+    env = site_env(root, {"COMMENTS_CAPTCHA": "fixed", **config})
+    (root / "instance").mkdir()
+    article = root / "post.md"
+    article.write_text(f"# {slug}\n\nA post.\n")
+    for command in (["db", "upgrade"], ["posts", "add", str(article), "--slug", slug]):
+        subprocess.run(
+            [str(BIN / "blogengine"), *command], cwd=PROJECT, env=env, check=True, timeout=120
+        )
+    return env
+
+
 class Reader:
     """A browser's part over HTTP: cookies kept, the form's hidden fields sent back."""
 
@@ -219,14 +233,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
 def test_sqlite_read_only_then_writable_again_recovers_by_itself(tmp_path: Path) -> None:
-    env = site_env(tmp_path, {"COMMENTS_CAPTCHA": "fixed"})
-    (tmp_path / "instance").mkdir()
-    article = tmp_path / "post.md"
-    article.write_text("# Read-only\n\nA post.\n")
-    for command in (["db", "upgrade"], ["posts", "add", str(article), "--slug", "ro"]):
-        subprocess.run(
-            [str(BIN / "blogengine"), *command], cwd=PROJECT, env=env, check=True, timeout=120
-        )
+    env = site_with_a_post(tmp_path, "ro", {})
     port, log = free_port(), tmp_path / "gunicorn.log"
     server = gunicorn(env, port, log, workers=1, prefix=NOT_ROOT)
     try:
@@ -293,14 +300,7 @@ def test_under_gunicorn_a_frozen_database_answers_within_10_s_and_the_worker_liv
     with psycopg.connect(cluster.url, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
-    env = site_env(tmp_path, {"COMMENTS_CAPTCHA": "fixed", "SQLALCHEMY_DATABASE_URI": url})
-    (tmp_path / "instance").mkdir()
-    article = tmp_path / "post.md"
-    article.write_text("# Frozen\n\nA post.\n")
-    for command in (["db", "upgrade"], ["posts", "add", str(article), "--slug", "frozen"]):
-        subprocess.run(
-            [str(BIN / "blogengine"), *command], cwd=PROJECT, env=env, check=True, timeout=120
-        )
+    env = site_with_a_post(tmp_path, "frozen", {"SQLALCHEMY_DATABASE_URI": url})
     port, log = free_port(), tmp_path / "gunicorn.log"
     server = gunicorn(env, port, log, workers=1)
     try:

@@ -51,9 +51,13 @@ def desk_site(
     tmp_path_factory: pytest.TempPathFactory, desk_database: Path
 ) -> Iterator[LiveServer]:
     """A site of its own from a fresh seeded database, holding every comment, with an owner."""
-    server = launch_site(
-        tmp_path_factory.mktemp("desk"), {"COMMENTS_MODERATE_ALL": True}, desk_database
+    yield from with_owner(
+        launch_site(tmp_path_factory.mktemp("desk"), {"COMMENTS_MODERATE_ALL": True}, desk_database)
     )
+
+
+def with_owner(server: LiveServer) -> Iterator[LiveServer]:
+    """A launched site, once it answers, with the owner's account; stopped afterwards."""
     try:
         wait_until_up(server)
         create_admin(server, OWNER, PASSWORD)
@@ -104,13 +108,9 @@ def guarded_site(
             }
         },
     }
-    server = launch_site(tmp_path_factory.mktemp("guarded"), config, desk_database, workers=1)
-    try:
-        wait_until_up(server)
-        create_admin(server, OWNER, PASSWORD)
-        yield server
-    finally:
-        stop_sites([server])
+    yield from with_owner(
+        launch_site(tmp_path_factory.mktemp("guarded"), config, desk_database, workers=1)
+    )
 
 
 @dataclass
