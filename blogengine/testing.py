@@ -1007,6 +1007,12 @@ class SpamFilterContract:
     def test_keeps_the_protocol(self, spam_filter: SpamFilter) -> None:
         assert isinstance(spam_filter, SpamFilter)
 
+    def test_says_inline_with_a_plain_bool_if_at_all(self, spam_filter: SpamFilter) -> None:
+        """``inline = True``: run on the request's thread (writing-a-plugin.md); anything
+        else truthy (a string "no", say) would be ignored, so it is refused here."""
+        flag = getattr(spam_filter, "inline", False)
+        assert isinstance(flag, bool), f"inline must be True or False, not {flag!r}"
+
     def test_plain_comment_gives_a_verdict_or_none(
         self, spam_filter: SpamFilter, filter_ctx: FilterContext
     ) -> None:

@@ -156,3 +156,96 @@ def test_filters_see_the_callers_app_context(app: Flask, ctx: FilterContext) -> 
 def test_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError):
         SpamChain([], timeout=0)
+
+
+class Inline(Says):
+    """A filter that says it waits on nothing but the CPU (and the site's database)."""
+
+    inline = True
+
+    def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
+        self.thread = threading.current_thread()
+        return super().check(draft, ctx)
+
+
+class SlowInline:
+    inline = True
+
+    def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
+        time.sleep(0.3)
+        return None
+
+
+def test_inline_filters_run_on_the_callers_thread_and_the_others_do_not(
+    ctx: FilterContext,
+) -> None:
+    calls: list[str] = []
+    threads: dict[str, threading.Thread] = {}
+
+    class Threaded(Says):
+        def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
+            threads[self.name] = threading.current_thread()
+            return super().check(draft, ctx)
+
+    first, last = Inline(None, calls, "first"), Inline(None, calls, "last")
+    result = chain(
+        ("first", first),
+        ("remote", Threaded(verdict(Action.MODERATE, "remote"), calls, "remote")),
+        ("remote2", Threaded(None, calls, "remote2")),
+        ("last", last),
+    ).run(DRAFT, ctx)
+    assert calls == ["first", "remote", "remote2", "last"], "in order, whatever runs where"
+    assert first.thread is threading.current_thread() is last.thread
+    assert threads["remote"] is not threading.current_thread()
+    assert threads["remote"] is threads["remote2"], "neighbours share one thread"
+    assert result.action is Action.MODERATE and len(result.verdicts) == 1
+
+
+def test_an_inline_filter_that_raises_or_returns_garbage_moderates(ctx: FilterContext) -> None:
+    class RaisesInline(Raises):
+        inline = True
+
+    result = chain(("broken", RaisesInline()), ("odd", Inline("spam"))).run(DRAFT, ctx)
+    broken, odd = result.verdicts
+    assert broken.action is Action.MODERATE and "spam service unreachable" in broken.reason
+    assert odd == Verdict(Action.MODERATE, "filter returned str", "odd")
+
+
+def test_an_inline_filter_over_the_time_limit_moderates_saying_how_long(
+    ctx: FilterContext,
+) -> None:
+    """It cannot be cut off (it runs on the reader's thread), but its answer is not trusted
+    more than a threaded filter's that timed out: a person decides."""
+    result = chain(("slow", SlowInline()), timeout=0.1).run(DRAFT, ctx)
+    (slow,) = result.verdicts
+    assert slow.action is Action.MODERATE and slow.source == "slow"
+    assert slow.reason.startswith("filter took 0.") and slow.reason.endswith("longer than 0.1s")
+
+
+def test_after_a_hung_filter_the_inline_ones_still_run(ctx: FilterContext) -> None:
+    hangs = Hangs()
+    spam = verdict(Action.SPAM, "after")
+    try:
+        result = chain(("slow", hangs), ("after", Inline(spam)), timeout=0.2).run(DRAFT, ctx)
+    finally:
+        hangs.release.set()
+    assert [v.source for v in result.verdicts] == ["slow", "after"]
+    assert result.action is Action.SPAM
+
+
+def test_every_builtin_filter_but_the_remote_service_runs_inline(app: Flask) -> None:
+    """Akismet waits on another site: it keeps its thread and its time limit."""
+    from blogengine.comments import get_registry
+    from blogengine.comments.chain import runs_inline
+    from blogengine.comments.registry import SPAM_FILTERS
+
+    with app.app_context():
+        registry = get_registry()
+        kinds = {
+            name: registry.backend_class(SPAM_FILTERS, name)
+            for name in registry.names(SPAM_FILTERS)
+        }
+    builtin = {name: cls for name, cls in kinds.items() if cls.__module__.startswith("blogengine.")}
+    assert "akismet" in builtin and "learning" in builtin
+    for name, cls in builtin.items():
+        assert runs_inline(cls) is (name != "akismet"), name

@@ -6,6 +6,7 @@ import contextvars
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 from .contracts import Action, CommentDraft, FilterContext, SpamFilter, Verdict
@@ -30,6 +31,12 @@ class SpamChain:
     for a person instead of being lost or published unchecked. A hung filter's thread is left
     to finish on its own (daemon); the reader is answered in time. Every filter runs, even
     after a SPAM verdict, so the trail shows every opinion.
+
+    A filter whose class says ``inline = True`` runs on the caller's thread: it promises to
+    wait on nothing but the CPU and the site's own database (whose time limits are the
+    host's, dbfaults.py), as the built-in filters do. Handing a comment to another thread and
+    back cost more than all of them together. An inline filter cannot be cut off; one that
+    took longer than ``timeout`` still gives MODERATE, saying how long it took.
     """
 
     def __init__(self, filters: list[tuple[str, SpamFilter]], timeout: float) -> None:
@@ -46,17 +53,46 @@ class SpamChain:
         verdicts: list[Verdict] = []
         start = 0
         while start < len(self.filters):
-            start = self._run_from(start, draft, ctx, verdicts)
+            if runs_inline(self.filters[start][1]):
+                self._run_inline(start, draft, ctx, verdicts)
+                start += 1
+            else:
+                start = self._run_from(start, draft, ctx, verdicts)
         action = max((v.action for v in verdicts), default=Action.ACCEPT)
         return ChainResult(action, tuple(verdicts))
+
+    def _run_inline(
+        self, index: int, draft: CommentDraft, ctx: FilterContext, verdicts: list[Verdict]
+    ) -> None:
+        """One inline filter on this thread, judged as a threaded one would be."""
+        name, spam_filter = self.filters[index]
+        started = time.monotonic()
+        try:
+            result: object = spam_filter.check(draft, ctx)
+            error: BaseException | None = None
+        except Exception as exc:
+            result, error = None, exc
+        took = time.monotonic() - started
+        if took > self.timeout:
+            log.warning("spam filter %s took %.1fs (limit %ss)", name, took, self.timeout)
+            why = f"filter took {took:.1f}s, longer than {self.timeout:g}s"
+            verdicts.append(Verdict(Action.MODERATE, why, name))
+            return
+        verdict = self._judged(name, result, error)
+        if verdict is not None:
+            verdicts.append(verdict)
 
     def _run_from(
         self, start: int, draft: CommentDraft, ctx: FilterContext, verdicts: list[Verdict]
     ) -> int:
-        """Run the filters from ``start`` in order on one thread (a thread per filter cost
-        more than most filters); each has ``timeout`` seconds. Returns where to go on: the
-        end, or the filter after one that hung (its thread is left, told to stop there)."""
-        todo = self.filters[start:]
+        """Run the filters from ``start`` up to the next inline one, in order on one thread (a
+        thread per filter cost more than most filters); each has ``timeout`` seconds. Returns
+        where to go on: the next inline filter or the end, or the filter after one that hung
+        (its thread is left, told to stop there)."""
+        end = start
+        while end < len(self.filters) and not runs_inline(self.filters[end][1]):
+            end += 1
+        todo = self.filters[start:end]
         answers: queue.SimpleQueue[tuple[object, BaseException | None]] = queue.SimpleQueue()
         stop = threading.Event()
 
@@ -88,7 +124,7 @@ class SpamChain:
             verdict = self._judged(name, result, error)
             if verdict is not None:
                 verdicts.append(verdict)
-        return len(self.filters)
+        return end
 
     @staticmethod
     def _judged(name: str, result: object, error: BaseException | None) -> Verdict | None:
@@ -106,3 +142,8 @@ class SpamChain:
                 what = f"a Verdict with action {verdict.action!r}"
             return Verdict(Action.MODERATE, f"filter returned {what}", name)
         return verdict
+
+
+def runs_inline(spam_filter: SpamFilter) -> bool:
+    """Whether a filter's class says it waits on nothing but the CPU and the site's database."""
+    return getattr(spam_filter, "inline", False) is True

@@ -100,6 +100,9 @@ def _skeleton(text: str) -> str:
 class BlocklistFilter:
     """Options: ``path`` (the list file; relative to ``instance_path``, the host's folder)."""
 
+    #: Runs on the request's thread (chain.py): a local file, read again only when it changes.
+    inline = True
+
     def __init__(
         self, *, path: str = "blocklist.txt", instance_path: str | os.PathLike[str] = "."
     ) -> None:

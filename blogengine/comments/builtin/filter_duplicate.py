@@ -30,6 +30,9 @@ class DuplicateFilter:
     """Options: ``window`` (seconds to look back), ``short_words`` and ``short_chars`` (a
     text with fewer words than this and fewer characters than that is short and common)."""
 
+    #: Runs on the request's thread (chain.py): one indexed read of the site's database.
+    inline = True
+
     def __init__(
         self, *, window: int = 24 * 3600, short_words: int = 8, short_chars: int = 60
     ) -> None:

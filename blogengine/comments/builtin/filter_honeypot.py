@@ -10,6 +10,9 @@ from ..contracts import Action, CommentDraft, FilterContext, Verdict
 class HoneypotFilter:
     """Options: ``field`` (the input's name). A filled honeypot is SPAM (kept for review)."""
 
+    #: Runs on the request's thread (chain.py): reads the form's fields only.
+    inline = True
+
     def __init__(self, *, field: str = "homepage_url") -> None:
         self.field = field
 

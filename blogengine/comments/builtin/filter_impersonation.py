@@ -15,6 +15,9 @@ from ..names import looks_like
 class ImpersonationFilter:
     """No options."""
 
+    #: Runs on the request's thread (chain.py): compares names in memory.
+    inline = True
+
     def check(self, draft: CommentDraft, ctx: FilterContext) -> Verdict | None:
         for protected in ctx.post.protected_names:
             if looks_like(draft.author, protected):

@@ -27,6 +27,9 @@ class LearningFilter:
     the shipped one), ``state`` ("database": learned changes shared by every worker; "memory":
     kept in this process only, for tests and measurements)."""
 
+    #: Runs on the request's thread (chain.py): the model in memory, one read of the database.
+    inline = True
+
     def __init__(
         self,
         *,

@@ -20,6 +20,9 @@ def count_links(text: str) -> int:
 class LinksFilter:
     """Options: ``max_links`` (more than this -> MODERATE)."""
 
+    #: Runs on the request's thread (chain.py): counts links in the text.
+    inline = True
+
     def __init__(self, *, max_links: int = 2) -> None:
         if max_links < 0:
             raise ValueError("max_links must be 0 or more")
