@@ -82,6 +82,11 @@ def _migrations_dir() -> Path:
     return Path(__file__).resolve().parent / "migrations"
 
 
+#: ``execution_options(sqlite_begin=SINGLE_STATEMENT)``: no BEGIN (each statement commits
+#: on its own), for reads of one statement, as on a server database in autocommit.
+SINGLE_STATEMENT = "single statement"
+
+
 def tune_sqlite(engine: Engine, busy_timeout: float) -> None:
     """WAL journal, a busy timeout and explicit BEGINs (IMMEDIATE for writers that ask).
 
@@ -103,4 +108,6 @@ def tune_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "")
+        if mode == SINGLE_STATEMENT:
+            return  # a read of one statement is a transaction of its own
         conn.exec_driver_sql(f"BEGIN {mode}".strip())

@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import defer
 from werkzeug.security import safe_join
 from wtforms.csrf.core import CSRFTokenField
 
@@ -63,23 +64,29 @@ CANNOT_ANSWER = (
 FORM_PAGE_HEADERS = {"Cache-Control": "private, no-store"}
 
 
-def get_post_or_404(slug: str) -> Post:
+def get_post_or_404(slug: str, *, text: bool = True) -> Post:
     """The post with this slug as a reader may see it, or the 404 page (drafts, trash and
-    scheduled posts are not there for readers)."""
-    post = find_reader_post(slug)
+    scheduled posts are not there for readers). ``text=False``: its body and excerpt are
+    read only if asked for (a comment POST needs them only to show the form again)."""
+    post = find_reader_post(slug, text=text)
     if post is None:
         abort(404)
     return post
 
 
-def find_reader_post(slug: str) -> Post | None:
+def find_reader_post(slug: str, *, text: bool = True) -> Post | None:
     """The published post with this slug whose date has come, else None."""
-    return db.session.scalar(_READER_POST, {"slug": slug, "now": utcnow()})
+    query = _READER_POST if text else _READER_POST_HEAD
+    return db.session.scalar(query, {"slug": slug, "now": utcnow()})
 
 
 #: Built once: every comment POST and every rendered post page reads it.
 _READER_POST = select(Post).where(
     Post.slug == bindparam("slug"), Post.visible_to_readers(bindparam("now", type_=UTCDateTime()))
+)
+#: The same without the post's texts (its largest columns), loaded on first use.
+_READER_POST_HEAD = _READER_POST.options(
+    defer(Post.body_source), defer(Post.body_html), defer(Post.excerpt)
 )
 
 

@@ -293,6 +293,33 @@ def test_a_permalink_costs_the_same_at_11_or_thousands(app, client):
     assert len(many) == len(few), "\n".join(many)
 
 
+def test_a_comment_post_reads_without_transactions_and_writes_in_one(app, client):
+    """On SQLite a store read of one statement takes no BEGIN (a transaction of its own, as
+    in autocommit on a server), and the post's texts are not read to store a comment: the
+    request's own read (the post) and the write are the only transactions."""
+    with app.app_context():
+        make_post(title="Busy", slug="busy", paragraphs=["A long body. " * 2000])
+    poster = CommentPoster(client)
+    form = poster.form_for("busy")
+    with counting_statements(app) as statements:
+        assert poster.post("busy", reuse=form, body="Hi there.").status_code == 303
+    begins = [s for s in statements if s.startswith("BEGIN")]
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE"], statements
+    (post_read,) = [s for s in statements if re.search(r"FROM posts\b", s)]
+    assert "body_html" not in post_read and "body_source" not in post_read, post_read
+    assert [s for s in statements if s.startswith("INSERT INTO comments")], statements
+
+
+def test_a_refused_comment_still_shows_the_post_and_its_text(app, client):
+    """The texts left out of the POST's read are read when the form comes back."""
+    with app.app_context():
+        make_post(title="Busy", slug="busy", paragraphs=["The one and only body text."])
+    answer = CommentPoster(client).post("busy", body="")
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "The one and only body text." in page and "Please write a comment." in page
+
+
 POSTGRES_URL = os.environ.get("BLOGENGINE_TEST_POSTGRES_URL")
 
 

@@ -53,7 +53,7 @@ CSRF_PROBLEM = (
 @limit_comments  # security.py: per address, COMMENTS_RATE_LIMIT
 def post_comment(slug: str) -> Any:
     form = CommentForm()  # reads the body first: one too large is a 413 whatever the post
-    post = get_post_or_404(slug)
+    post = get_post_or_404(slug, text=False)
     if not post.comments_open:
         return render_post(post, form, status=403, problem="Comments on this post are closed.")
     if not form.validate_on_submit():
@@ -99,14 +99,14 @@ csrf.exempt(post_comment)
 @bp.get("/posts/<slug>/comments")
 def comment_form(slug: str) -> Any:
     """A GET of the POST URL (a reload, a shared link): the post's form, not a bare 405."""
-    post = get_post_or_404(slug)
+    post = get_post_or_404(slug, text=False)
     return redirect(url_for("blog.post", slug=post.slug, _anchor="respond"), code=303)
 
 
 @bp.get("/posts/<slug>/author/<token>")
 def author_link(slug: str, token: str) -> Any:
     """An author link from the owner: this browser's comments on the post carry the mark."""
-    post = get_post_or_404(slug)
+    post = get_post_or_404(slug, text=False)
     if not accept_author_link(post, token):
         html = render_template(
             "errors/message.html",
@@ -122,7 +122,7 @@ def author_link(slug: str, token: str) -> Any:
 @bp.get("/posts/<slug>/comments/<int:number>")
 def permalink(slug: str, number: int) -> Any:
     """Comment ``number`` of the post, on whichever page of comments holds it now."""
-    post = get_post_or_404(slug)
+    post = get_post_or_404(slug, text=False)
     if number < 1 or number > MAX_COMMENT_NUMBER:
         abort(404)
     url = comment_page_url(post, number)

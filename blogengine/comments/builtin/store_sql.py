@@ -55,7 +55,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ...extensions import Model, db
+from ...extensions import SINGLE_STATEMENT, Model, db
 from ...timeutil import UTCDateTime
 from ..contracts import (
     CommentKind,
@@ -227,6 +227,7 @@ class SqlCommentStore:
         self._own_engine: Engine | None = None
         self._stamper: Callable[[Session, Sequence[str]], None] | None = None
         self._retries = retries
+        self._tuned: dict[str, tuple[Engine, Engine]] = {}
         if url is not None:
             self._own_engine = _make_engine(url)
             db.metadata.create_all(self._own_engine, tables=[_TABLE, _COUNTERS])
@@ -578,16 +579,30 @@ class SqlCommentStore:
         with self._reading() as conn:
             return [_to_comment(row) for row in conn.execute(query, params)]
 
+    def _engine_for(self, use: str) -> Engine:
+        """The engine with the options for a read (one statement, no transaction: on a
+        server database autocommit, on SQLite no BEGIN) or a write (SQLite: BEGIN
+        IMMEDIATE); made once per engine, not per statement."""
+        engine = self.engine
+        kept = self._tuned.get(use)
+        if kept is not None and kept[0] is engine:
+            return kept[1]
+        if use == "write":
+            tuned = engine.execution_options(sqlite_begin="IMMEDIATE")
+        elif engine.dialect.name == "sqlite":  # SQLite's BEGIN is ours (tune_sqlite)
+            tuned = engine.execution_options(sqlite_begin=SINGLE_STATEMENT)
+        else:
+            tuned = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._tuned[use] = (engine, tuned)
+        return tuned
+
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A read: a Core connection (every read here is a Core statement, and the ORM's
         session cost more than the statement); on a server database in autocommit (each read
         is one statement), so it is one round trip, not BEGIN, the statement and ROLLBACK."""
-        engine = self.engine
-        if engine.dialect.name != "sqlite":  # SQLite's BEGIN is ours (extensions.tune_sqlite)
-            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            with engine.connect() as conn:
+            with self._engine_for("read").connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"could not read comments: {exc}") from exc
@@ -595,7 +610,7 @@ class SqlCommentStore:
     @contextmanager
     def _writing(self) -> Iterator[Session]:
         """One transaction that holds SQLite's write lock from its first statement."""
-        engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        engine = self._engine_for("write")
         try:
             with Session(engine, expire_on_commit=False) as session, session.begin():
                 yield session
