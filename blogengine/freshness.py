@@ -241,7 +241,9 @@ def post_changed(post_uid: str) -> None:
 def stamp_in(session: Any, post_uids: Sequence[str]) -> None:
     """Bump these posts' revisions in the caller's write transaction (a store's own)."""
     now = utcnow()
-    session.execute(_BUMP_REVISION, [{"post_uid": uid, "now": now} for uid in post_uids])
+    rows = [{"post_uid": uid, "now": now} for uid in post_uids]
+    # Core, not through the ORM's execute; one post (a comment) is one plain execute.
+    session.connection().execute(_BUMP_REVISION, rows[0] if len(rows) == 1 else rows)
 
 
 #: Built once (it runs after every published comment).

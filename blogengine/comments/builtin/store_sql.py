@@ -308,7 +308,7 @@ class SqlCommentStore:
             kind=draft.kind.value,
             fingerprint=text_fingerprint(draft.body),
         )
-        session.execute(_INSERT, row)
+        session.connection().execute(_INSERT, row)  # Core: not through the ORM's execute
         return _to_comment(SimpleNamespace(**row))
 
     def _next_number(
@@ -329,7 +329,8 @@ class SqlCommentStore:
             number = self._next_number_locking(session, post_id, explicit, shown)
         elif explicit is None:  # a reader's comment: the statement built once
             params = {"post_id": post_id, "shown": shown}
-            return int(session.execute(_NEXT_NUMBER[dialect], params).scalar_one())
+            number = session.connection().execute(_NEXT_NUMBER[dialect], params).scalar_one()
+            return int(number)
         else:
             counter = _COUNTERS.c.last_number
             wanted = _highest_stored(post_id) + 1 if explicit is None else explicit
