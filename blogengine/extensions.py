@@ -16,8 +16,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,6 +85,26 @@ def _migrations_dir() -> Path:
 #: ``execution_options(sqlite_begin=SINGLE_STATEMENT)``: no BEGIN (each statement commits
 #: on its own), for reads of one statement, as on a server database in autocommit.
 SINGLE_STATEMENT = "single statement"
+
+
+def read_without_transaction(session: Session) -> None:
+    """Have each of ``session``'s statements be a transaction of its own until it is closed:
+    on a server database autocommit, on SQLite no BEGIN.
+
+    For a reader's request, which only reads through ``db.session`` (comments are written
+    by the store's own sessions): BEGIN and ROLLBACK were two of the six round trips a post
+    page made to PostgreSQL. Does nothing once the session's transaction has begun.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options=single_statement_options(session.get_bind()))
+
+
+def single_statement_options(bind: Engine | Connection) -> dict[str, str]:
+    """Execution options under which each statement is a transaction of its own: for reads
+    of one statement, which need no BEGIN and ROLLBACK (two more round trips to a server)."""
+    if bind.dialect.name == "sqlite":  # SQLite's BEGIN is ours (tune_sqlite)
+        return {"sqlite_begin": SINGLE_STATEMENT}
+    return {"isolation_level": "AUTOCOMMIT"}
 
 
 def tune_sqlite(engine: Engine, busy_timeout: float) -> None:

@@ -39,7 +39,7 @@ from .comments.names import protected_names
 from .comments.reader_fields import new_submission_key
 from .comments.service import PENDING_MESSAGE, PUBLISHED_MESSAGE, CommentService
 from .comments.threads import ThreadNode, build_threads
-from .extensions import db
+from .extensions import db, read_without_transaction
 from .freshness import Stamp
 from .models import Post
 from .timeutil import UTCDateTime, utcnow
@@ -75,7 +75,11 @@ def get_post_or_404(slug: str, *, text: bool = True) -> Post:
 
 
 def find_reader_post(slug: str, *, text: bool = True) -> Post | None:
-    """The published post with this slug whose date has come, else None."""
+    """The published post with this slug whose date has come, else None.
+
+    A reader's request reads through the session without a transaction from here on (it
+    writes nothing through it): no BEGIN and ROLLBACK around the page's reads."""
+    read_without_transaction(db.session())
     query = _READER_POST if text else _READER_POST_HEAD
     return db.session.scalar(query, {"slug": slug, "now": utcnow()})
 

@@ -55,7 +55,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ...extensions import SINGLE_STATEMENT, Model, db
+from ...extensions import Model, db, single_statement_options
 from ...timeutil import UTCDateTime
 from ..contracts import (
     CommentKind,
@@ -590,10 +590,8 @@ class SqlCommentStore:
             return kept[1]
         if use == "write":
             tuned = engine.execution_options(sqlite_begin="IMMEDIATE")
-        elif engine.dialect.name == "sqlite":  # SQLite's BEGIN is ours (tune_sqlite)
-            tuned = engine.execution_options(sqlite_begin=SINGLE_STATEMENT)
         else:
-            tuned = engine.execution_options(isolation_level="AUTOCOMMIT")
+            tuned = engine.execution_options(**single_statement_options(engine))
         self._tuned[use] = (engine, tuned)
         return tuned
 
