@@ -2,9 +2,11 @@
 
 Why ratios: the machine is shared, so absolute figures move with everyone else's load; two
 servers measured one after the other in the same minute move together. Each workload runs
-against gunicorn (2 sync workers) serving blogengine and, in the same run, the baseline
-(`bench/baseline_app.py`: a naive Flask + SQLAlchemy + Jinja page of the same post, and the
-same bytes returned from memory). The load comes from wrk (Debian's package) when it is
+against gunicorn serving blogengine and, in the same run, the baseline (`bench/baseline_app.py`:
+a naive Flask + SQLAlchemy + Jinja page of the same post, and the same bytes returned from
+memory). Both are served the way `make run` serves: 2 workers, with the project's
+`gunicorn.conf.py` (gthread, 4 threads each, an access log), which gunicorn reads from its
+working folder. The load comes from wrk (Debian's package) when it is
 installed, else from Python threads; every request goes to 127.0.0.1, and every workload is
 bounded in time (--seconds) and, for writes, in count.
 
@@ -213,7 +215,7 @@ class Server:
 
     @property
     def workers(self) -> list[int]:
-        """The gunicorn master's children (its sync workers)."""
+        """The gunicorn master's children (its workers)."""
         found = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:

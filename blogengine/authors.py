@@ -44,10 +44,11 @@ def accept_author_link(post: Post, token: str) -> bool:
     return True
 
 
-def role_for(post: Post) -> Role | None:
-    """The mark a comment on ``post`` from this request carries, from the session alone."""
+def role_for(post_uid: str) -> Role | None:
+    """The mark a comment on post ``post_uid`` from this request carries, from the session
+    alone."""
     if current_user.is_authenticated:
         return Role.OWNER
-    if post.uid in session.get(SESSION_KEY, ()):
+    if post_uid in session.get(SESSION_KEY, ()):
         return Role.AUTHOR
     return None

@@ -93,13 +93,18 @@ def test_a_name_like_the_posts_author_is_held(app: Flask, authored: PostInfo, po
     assert any(v.source == "impersonation" for v in comment.verdicts)
 
 
-def test_a_name_like_the_owners_is_held(app: Flask, post: PostInfo, poster: Any) -> None:
+@pytest.mark.parametrize("typed", ["MARGUERlTE", "Grace Hopper", "grace  hopper"])
+def test_a_name_like_any_owners_is_held(
+    app: Flask, post: PostInfo, poster: Any, typed: str
+) -> None:
+    """Every owner account's name is protected (the POST reads them with the post)."""
     with app.app_context():
-        owner = User(username="marguerite")
-        owner.set_password("long enough password")
-        db.session.add(owner)
+        for name in ("marguerite", "Grace Hopper"):
+            owner = User(username=name)
+            owner.set_password("long enough password")
+            db.session.add(owner)
         db.session.commit()
-    poster.post(post.slug, author="MARGUERlTE")  # l for I
+    poster.post(post.slug, author=typed)  # l for I; the second owner's name
     assert stored_only(app, post).status is Status.PENDING
 
 

@@ -391,9 +391,9 @@ def test_round_trips_to_postgresql_per_request(tmp_path, monkeypatch):
             # The stamp, the post, the comment counts, the page of threads and their number:
             # each read its own transaction, no BEGIN and ROLLBACK around them.
             assert counts["uncached read"] == 5, counts
-            # The post and the owner's name; the submission key, duplicate and learning
+            # The post with the owners' names; the submission key, duplicate and learning
             # reads; the write (BEGIN, counter, insert, the post's stamp, COMMIT); the page.
-            assert counts["comment"] == 11, counts
+            assert counts["comment"] == 10, counts
         finally:
             event.remove(engine, "connect", trace)
             for handle in opened:

@@ -13,6 +13,7 @@ import functools
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from importlib import resources
 
 #: Zero-width characters, bidi controls, soft hyphen and other invisible format characters.
@@ -84,6 +85,10 @@ def protected_names(author: str | None) -> tuple[str, ...]:
     from ..extensions import db
     from ..models import User
 
-    names = [author] if author else []
-    names += db.session.scalars(select(User.username)).all()
+    return names_to_protect(author, db.session.scalars(select(User.username)).all())
+
+
+def names_to_protect(author: str | None, owners: Iterable[str]) -> tuple[str, ...]:
+    """The post's ``author`` and the ``owners``' names, once each, blanks left out."""
+    names = [author, *owners] if author else list(owners)
     return tuple(dict.fromkeys(n for n in names if n and n.strip()))

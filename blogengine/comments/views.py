@@ -19,10 +19,11 @@ from werkzeug.exceptions import NotFound
 
 from ..authors import accept_author_link, role_for
 from ..extensions import csrf
-from ..models import Post
 from ..post_page import (
     MAX_COMMENT_NUMBER,
+    CommentTarget,
     comment_page_url,
+    comment_target_or_404,
     get_post_or_404,
     post_ref,
     remember_pending,
@@ -53,42 +54,48 @@ CSRF_PROBLEM = (
 @limit_comments  # security.py: per address, COMMENTS_RATE_LIMIT
 def post_comment(slug: str) -> Any:
     form = CommentForm()  # reads the body first: one too large is a 413 whatever the post
-    post = get_post_or_404(slug, text=False)
-    if not post.comments_open:
-        return render_post(post, form, status=403, problem="Comments on this post are closed.")
+    target = comment_target_or_404(slug)
+    if not target.comments_open:
+        return _form_again(slug, form, 403, "Comments on this post are closed.")
     if not form.validate_on_submit():
         if form.meta.csrf and form.csrf_token.errors:  # forged, foreign, expired or missing
             log.info("comment form token refused on %s: %s", slug, form.csrf_token.errors)
-            return render_post(post, form, status=400, problem=CSRF_PROBLEM)
-        return render_post(post, form, status=422, problem=INVALID_FORM)
+            return _form_again(slug, form, 400, CSRF_PROBLEM)
+        return _form_again(slug, form, 422, INVALID_FORM)
 
     service = get_service()
     parent_id: str | None = None
     if (form.replyto.data or "").strip():
-        parent = reply_target(post, form.replyto.data or "")
+        parent = reply_target(target, form.replyto.data or "")
         if parent is None:
-            return _reply_refused(post, form)
+            return _reply_refused(slug, form)
         parent_id = parent.id
-    outcome = service.submit(_draft(form, post, parent_id), post_ref(post))
+    outcome = service.submit(_draft(form, target, parent_id), post_ref(target))
 
     if outcome.kind is OutcomeKind.REPLY_REFUSED:
-        return _reply_refused(post, form)
+        return _reply_refused(slug, form)
     if outcome.kind is OutcomeKind.CAPTCHA_FAILED:
         form.captcha_error = outcome.message
         form.captcha_retry = service.captcha_retry_prompt()
-        return render_post(post, form, status=422, problem=outcome.message)
+        return _form_again(slug, form, 422, outcome.message)
     if outcome.kind in (OutcomeKind.STORE_FAILED, OutcomeKind.FAILED):
-        return render_post(post, form, status=503, problem=outcome.message)
+        return _form_again(slug, form, 503, outcome.message)
 
     comment = outcome.comment
     assert comment is not None
     if outcome.kind is OutcomeKind.PUBLISHED and comment.number is not None:
         # The notice is shown inside the comment, where the reader lands.
         remember_published(comment)
-        url = comment_page_url(post, comment.number)
-        return redirect(url or url_for("blog.post", slug=post.slug, _anchor="comments"), code=303)
+        url = comment_page_url(target, comment.number)
+        return redirect(url or url_for("blog.post", slug=target.slug, _anchor="comments"), code=303)
     remember_pending(comment)
-    return redirect(url_for("blog.post", slug=post.slug, _anchor="your-comment"), code=303)
+    return redirect(url_for("blog.post", slug=target.slug, _anchor="your-comment"), code=303)
+
+
+def _form_again(slug: str, form: CommentForm, status: int, problem: str) -> Any:
+    """The post with the reader's form and ``problem`` above it (the whole post is read only
+    now: storing a comment needs only its ``CommentTarget``)."""
+    return render_post(get_post_or_404(slug), form, status=status, problem=problem)
 
 
 # The comment form checks its own token (reader_fields.PostBoundCSRF, no session); every
@@ -131,14 +138,14 @@ def permalink(slug: str, number: int) -> Any:
     return redirect(url, code=302)
 
 
-def _reply_refused(post: Post, form: CommentForm) -> Any:
+def _reply_refused(slug: str, form: CommentForm) -> Any:
     """The reply's target is not published: keep the text, drop the target, say why."""
-    log.info("reply to comment %r of %s refused", form.replyto.data, post.slug)
+    log.info("reply to comment %r of %s refused", form.replyto.data, slug)
     form.replyto.data = ""
-    return render_post(post, form, status=422, problem=REPLY_REFUSED_MESSAGE)
+    return _form_again(slug, form, 422, REPLY_REFUSED_MESSAGE)
 
 
-def _draft(form: CommentForm, post: Post, parent_id: str | None) -> CommentDraft:
+def _draft(form: CommentForm, post: CommentTarget, parent_id: str | None) -> CommentDraft:
     return CommentDraft(
         post_id=post.uid,
         author=(form.author.data or "").strip(),
@@ -151,7 +158,7 @@ def _draft(form: CommentForm, post: Post, parent_id: str | None) -> CommentDraft
         submission_key=form.submission_key.data,
         fields=raw_fields(request.form),
         # From the session only (the owner signed in, or an author link), never from the form.
-        role=role_for(post),
+        role=role_for(post.uid),
     )
 
 
