@@ -133,6 +133,8 @@ class CommentCounterRow(Model):
     last_number: Mapped[int]
     #: How many of the post's comments are approved (what readers see counted).
     approved: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: How many of those are top-level: the post's threads (the page a new one is on).
+    threads: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 _TABLE: Table = CommentRow.__table__  # type: ignore[assignment]  # a mapped class's is a Table
@@ -197,17 +199,36 @@ def _thread_index_statement() -> Select[Any]:
         .correlate(None)
         .scalar_subquery()
     )
-    return select(root, before)
+    # The comment given the post's last number, if a thread of its own, is its newest:
+    # the threads before it are all but one of the kept count (no counting them).
+    counter = _COUNTERS.c
+    newest = (
+        select(CommentRow.id)
+        .where(
+            *shown,
+            CommentRow.number == bindparam("number"),
+            CommentRow.number
+            == select(counter.last_number)
+            .where(counter.post_id == bindparam("post_id"))
+            .scalar_subquery(),
+        )
+        .correlate(None)
+        .exists()
+    )
+    kept = select(counter.threads - 1).where(counter.post_id == bindparam("post_id"))
+    return select(root, case((newest, kept.scalar_subquery()), else_=before))
 
 
 def _next_number_statement(upsert: Any) -> Any:
-    """Bump a post's counter (``post_id``, adding ``shown`` to its approved count) and return
-    the next number: one past both the counter and the highest number stored."""
+    """Bump a post's counter (``post_id``, adding ``shown`` to its approved count and
+    ``root`` to its threads) and return the next number: one past both the counter and the
+    highest number stored."""
     counter = _COUNTERS.c.last_number
     stmt: Any = upsert(_COUNTERS).values(
         post_id=bindparam("post_id"),
         last_number=_highest_stored(bindparam("post_id")) + 1,
         approved=bindparam("shown"),
+        threads=bindparam("root"),
     )
     given = stmt.excluded.last_number
     return stmt.on_conflict_do_update(
@@ -215,6 +236,7 @@ def _next_number_statement(upsert: Any) -> Any:
         set_={
             "last_number": case((counter + 1 < given, given), else_=counter + 1),
             "approved": _COUNTERS.c.approved + stmt.excluded.approved,
+            "threads": _COUNTERS.c.threads + stmt.excluded.threads,
         },
     ).returning(counter)
 
@@ -283,10 +305,12 @@ class SqlCommentStore:
                 return _to_comment(earlier)
         # Numbered on publish: a held or spam comment has none (an archive's own number kept).
         shown = int(new.status is Status.APPROVED)
+        comment_id = uuid.uuid4().hex
+        thread_id = _thread_of(session, draft.post_id, draft.parent_id) or comment_id
+        root = shown if thread_id == comment_id else 0
         number = new.number
         if number is not None or shown:
-            number = self._next_number(session, draft.post_id, new.number, shown)
-        comment_id = uuid.uuid4().hex
+            number = self._next_number(session, draft.post_id, new.number, shown, root)
         row = dict(
             id=comment_id,
             post_id=draft.post_id,
@@ -297,7 +321,7 @@ class SqlCommentStore:
             body=draft.body,
             body_html=new.body_html,
             parent_id=draft.parent_id,
-            thread_id=_thread_of(session, draft.post_id, draft.parent_id) or comment_id,
+            thread_id=thread_id,
             role=draft.role.value if draft.role else None,
             remote_addr=draft.remote_addr,
             user_agent=draft.user_agent,
@@ -312,11 +336,12 @@ class SqlCommentStore:
         return _to_comment(SimpleNamespace(**row))
 
     def _next_number(
-        self, session: Session, post_id: str, explicit: int | None, shown: int = 0
+        self, session: Session, post_id: str, explicit: int | None, shown: int = 0, root: int = 0
     ) -> int:
         """Bump the post's counter and give the number to use; holds the counter row's lock.
 
-        ``shown`` (0 or 1) is added to the post's approved count in the same statement.
+        ``shown`` (0 or 1) is added to the post's approved count in the same statement, and
+        ``root`` (0 or 1: a shown top-level comment) to its threads.
 
         An explicit number (an archive import) is kept unless stored already, and raises the
         counter to it. Otherwise the number is one past both the counter and the highest number
@@ -326,9 +351,9 @@ class SqlCommentStore:
         dialect = session.get_bind().dialect.name
         upsert = _UPSERTS.get(dialect)
         if upsert is None:
-            number = self._next_number_locking(session, post_id, explicit, shown)
+            number = self._next_number_locking(session, post_id, explicit, shown, root)
         elif explicit is None:  # a reader's comment: the statement built once
-            params = {"post_id": post_id, "shown": shown}
+            params = {"post_id": post_id, "shown": shown, "root": root}
             number = session.connection().execute(_NEXT_NUMBER[dialect], params).scalar_one()
             return int(number)
         else:
@@ -336,7 +361,7 @@ class SqlCommentStore:
             wanted = _highest_stored(post_id) + 1 if explicit is None else explicit
             # sqlite's or postgresql's Insert: both have on_conflict_do_update and excluded.
             stmt: Any = upsert(_COUNTERS).values(
-                post_id=post_id, last_number=wanted, approved=shown
+                post_id=post_id, last_number=wanted, approved=shown, threads=root
             )
             given = stmt.excluded.last_number
             after = counter + 1 if explicit is None else counter
@@ -345,6 +370,7 @@ class SqlCommentStore:
                 set_={
                     "last_number": case((after < given, given), else_=after),
                     "approved": _COUNTERS.c.approved + shown,
+                    "threads": _COUNTERS.c.threads + root,
                 },
             ).returning(counter)
             number = session.execute(stmt).scalar_one()
@@ -360,16 +386,17 @@ class SqlCommentStore:
         return explicit
 
     def _next_number_locking(
-        self, session: Session, post_id: str, explicit: int | None, shown: int
+        self, session: Session, post_id: str, explicit: int | None, shown: int, root: int
     ) -> int:
         """The counter for databases without our upsert: row lock, or insert (retried on clash)."""
         row = session.scalar(
             select(CommentCounterRow).where(CommentCounterRow.post_id == post_id).with_for_update()
         )
         if row is None:
-            row = CommentCounterRow(post_id=post_id, last_number=0, approved=0)
+            row = CommentCounterRow(post_id=post_id, last_number=0, approved=0, threads=0)
             session.add(row)
         row.approved += shown
+        row.threads += root
         stored = session.scalar(select(_highest_stored(post_id))) or 0
         if explicit is None:
             row.last_number = max(row.last_number + 1, stored + 1)
@@ -384,11 +411,12 @@ class SqlCommentStore:
             if row is None:
                 raise KeyError(comment_id)
             change = int(status is Status.APPROVED) - int(row.status == Status.APPROVED.value)
+            roots = change if _is_root(row) else 0
             row.status = status.value
             if status is Status.APPROVED and row.number is None:
-                row.number = self._next_number(session, row.post_id, None, change)
+                row.number = self._next_number(session, row.post_id, None, change, roots)
             else:
-                _count_approved(session, row.post_id, change)
+                _count_approved(session, row.post_id, change, roots)
             session.flush()
             return _to_comment(row)
 
@@ -397,7 +425,8 @@ class SqlCommentStore:
             row = session.get(CommentRow, comment_id)
             if row is None:
                 raise KeyError(comment_id)
-            _count_approved(session, row.post_id, -int(row.status == Status.APPROVED.value))
+            shown = int(row.status == Status.APPROVED.value)
+            _count_approved(session, row.post_id, -shown, -shown if _is_root(row) else 0)
             session.delete(row)
 
     def delete_for_post(self, post_id: str) -> int:
@@ -630,14 +659,20 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
-def _count_approved(session: Session, post_id: str, change: int) -> None:
-    """Move the post's kept approved count by ``change`` (in the caller's transaction)."""
-    if change:
+def _count_approved(session: Session, post_id: str, change: int, roots: int = 0) -> None:
+    """Move the post's kept approved count by ``change`` and its threads by ``roots`` (in
+    the caller's transaction)."""
+    if change or roots:
         session.execute(
             update(_COUNTERS)
             .where(_COUNTERS.c.post_id == post_id)
-            .values(approved=_COUNTERS.c.approved + change)
+            .values(approved=_COUNTERS.c.approved + change, threads=_COUNTERS.c.threads + roots)
         )
+
+
+def _is_root(row: CommentRow) -> bool:
+    """A top-level comment: its own thread (as ``_shown_threads`` asks)."""
+    return row.thread_id == row.id
 
 
 def _highest_stored(post_id: str | ColumnElement[str]) -> ColumnElement[int]:
