@@ -567,11 +567,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             figures["write_naive"] = measure(
                 naive, f"/posts/{w11}/comments", load, bodies=naive_forms(count, run_id), ok=303
             )
-            for tag, slug in (("at11", w11), ("at2000", w2000)):
+            # At 11, then 2,000, then 11 again: the later of two workloads on one database
+            # ran slower or faster by the order alone (its WAL, the machine), so the post
+            # at 11 is measured on both sides of the one at 2,000 and its mean is compared.
+            for tag, slug in (("at11", w11), ("at2000", w2000), ("at11_again", w11)):
                 forms = prepared_forms(cached, slug, count, run_id, tag)
                 result = measure(cached, f"/posts/{slug}/comments", load, bodies=forms, ok=303)
                 figures[f"write_{tag}"] = result
                 checks[f"write_{tag}"] = check_writes(small, slug, result, run_id, tag)
+            figures["write_at11_first"] = figures.pop("write_at11")
+            figures["write_at11"] = mean_of(
+                figures["write_at11_first"], figures["write_at11_again"]
+            )
 
             # The index: a 10-post site, then 10,000 posts (page 1 and page 500), uncached.
             figures["index_10"] = measure(uncached, "/", load)
@@ -626,6 +633,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results["ratios"] = ratios(figures)
     results["ok"] = all(c["ok"] for c in checks.values())
     return results
+
+
+def mean_of(*runs: dict[str, Any]) -> dict[str, Any]:
+    """One workload measured more than once: the mean of its figures (p99: the worst)."""
+
+    def mean(key: str) -> float:
+        return round(sum(run[key] for run in runs) / len(runs), 2)
+
+    return {
+        "server": runs[0]["server"],
+        "path": runs[0]["path"],
+        "per_second": round(mean("per_second"), 1),
+        "p50_ms": mean("p50_ms"),
+        "p99_ms": max(run["p99_ms"] for run in runs),
+        "cpu_ms": mean("cpu_ms"),
+        "answered": sum(run["answered"] for run in runs),
+        "ran_out": any(run.get("ran_out") for run in runs),
+        "runs": len(runs),
+    }
 
 
 def warm_writes(srv: Server, slug: str, bodies: Sequence[str]) -> None:
@@ -732,8 +758,10 @@ ROWS = [
     ("read 10,000-comment post (first page of threads), cache off", "read_big_uncached"),
     ("naive Flask+SQLAlchemy+Jinja page", "read_naive"),
     ("bare Flask, same bytes from memory", "read_memory"),
-    ("comment POST, post at 11 comments", "write_at11"),
+    ("comment POST, post at 11 comments (first)", "write_at11_first"),
     ("comment POST, post at 2,000 comments", "write_at2000"),
+    ("comment POST, post at 11 comments (again)", "write_at11_again"),
+    ("comment POST, post at 11 comments (mean of the two)", "write_at11"),
     ("naive app's comment POST", "write_naive"),
     ("index page 1, 10-post site (cache off)", "index_10"),
     ("index page 1, 10,000 posts (cache off)", "index_10000_p1"),
