@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from support import app_in_postgres_schema, make_post
 
 from blogengine.comments import get_service
-from blogengine.comments.builtin.store_sql import CommentCounterRow, SqlCommentStore
+from blogengine.comments.builtin.store_sql import CommentCounterRow, CommentRow, SqlCommentStore
 from blogengine.comments.contracts import CommentDraft, NewComment, Status
 from blogengine.freshness import unwrap
 
@@ -50,7 +50,11 @@ def set_status(store: SqlCommentStore, seen: Thread, comment_id: str, status: St
 
 def assert_counts_agree(store: SqlCommentStore, post_uid: str, seen: Thread) -> None:
     approved = {cid for cid, (_, status) in seen.comments.items() if status is Status.APPROVED}
-    numbers = {cid: store.get(cid).number for cid in seen.comments if store.get(cid) is not None}  # type: ignore[union-attr]
+    numbers: dict[str, int | None] = {}
+    for cid in seen.comments:
+        stored = store.get(cid)
+        assert stored is not None, cid
+        numbers[cid] = stored.number
     roots = sorted(
         numbers[cid] for cid in approved if seen.comments[cid][0] == cid and numbers[cid]
     )
@@ -58,7 +62,14 @@ def assert_counts_agree(store: SqlCommentStore, post_uid: str, seen: Thread) -> 
         kept = conn.scalar(
             select(CommentCounterRow.threads).where(CommentCounterRow.post_id == post_uid)
         )
-    assert kept == len(roots) == store.count_threads(post_uid)
+        counted = conn.scalar(
+            select(func.count()).where(
+                CommentRow.post_id == post_uid,
+                CommentRow.status == Status.APPROVED.value,
+                CommentRow.thread_id == CommentRow.id,
+            )
+        )
+    assert kept == counted == len(roots) == store.count_threads(post_uid)
     for cid, number in numbers.items():
         if number is None:
             continue

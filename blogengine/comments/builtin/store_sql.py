@@ -470,9 +470,11 @@ class SqlCommentStore:
         return rows[0] if rows else None
 
     def count_threads(self, post_id: str) -> int:
-        query = select(func.count()).where(*_shown_threads(post_id))
+        """The count kept on the post's counter row: one row read, not the post's threads. A
+        post without one never had a comment published (publishing makes it; migration
+        0002 made one for every post that had comments)."""
         with self._reading() as conn:
-            return conn.scalar(query) or 0
+            return int(conn.scalar(_KEPT_THREADS, {"post_id": post_id}) or 0)
 
     def list_threads(
         self, post_id: str, offset: int = 0, limit: int | None = None
@@ -740,4 +742,5 @@ def _verdicts(trail: str | None) -> tuple[Verdict, ...]:
 
 
 _THREAD_INDEX = _thread_index_statement()
+_KEPT_THREADS = select(_COUNTERS.c.threads).where(_COUNTERS.c.post_id == bindparam("post_id"))
 _NEXT_NUMBER = {name: _next_number_statement(upsert) for name, upsert in _UPSERTS.items()}
