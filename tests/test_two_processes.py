@@ -94,7 +94,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, I
         "BLOGENGINE_CACHE_KEY_PREFIX": prefix + "page:",
         "BLOGENGINE_RATELIMIT_STORAGE_URI": str(REDIS_URL),
         "BLOGENGINE_RATELIMIT_KEY_PREFIX": prefix + "limit",
-        "BLOGENGINE_COMMENTS_RATE_LIMIT": "4 per minute",
+        # Per hour, not per minute: a fixed window that ends during a test starts the count
+        # again (seen once in CI as four 303s before the 429).
+        "BLOGENGINE_COMMENTS_RATE_LIMIT": "4 per hour",
     }
     envs = []
     for name in ("one", "two"):
@@ -154,7 +156,9 @@ def test_a_captcha_token_is_single_use_across_both(site) -> None:
 
 
 def test_the_rate_limit_counts_across_both(site) -> None:
-    """4 per minute for the site: whatever was posted above counts too, on either side."""
+    """4 per hour for the site, on either side. Counted per process, 4 each would pass and the
+    8 sent in turns would all be 303s; counted once, at most 4 pass (fewer when the tests
+    above ran on this same site: what they posted counts too)."""
     one, two = site
     codes = []
     for n in range(8):  # counted per process, 4 each would pass: 8 in turns
@@ -164,5 +168,5 @@ def test_the_rate_limit_counts_across_both(site) -> None:
         codes.append(answer.status)
         if answer.status == 429:
             assert f"Counted comment {n}." in answer.text, "the text is kept"
-    assert 429 in codes and codes.index(429) < 4, codes
+    assert 429 in codes and codes.index(429) <= 4, codes
     assert set(codes[codes.index(429) :]) == {429}, codes
