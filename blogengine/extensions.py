@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,6 +106,19 @@ def single_statement_options(bind: Engine | Connection) -> dict[str, str]:
     if bind.dialect.name == "sqlite":  # SQLite's BEGIN is ours (tune_sqlite)
         return {"sqlite_begin": SINGLE_STATEMENT}
     return {"isolation_level": "AUTOCOMMIT"}
+
+
+def single_statement_engine(engine: Engine) -> Engine:
+    """``engine`` for reads of one statement (``single_statement_options``), made once."""
+    return engine_with(engine, **single_statement_options(engine))
+
+
+@functools.lru_cache(maxsize=32)
+def engine_with(engine: Engine, **options: str) -> Engine:
+    """``engine.execution_options(**options)``, made once per engine and options: the hot
+    paths (every store read and write) ask for the same few, and making one cost more than
+    a short read."""
+    return engine.execution_options(**options)
 
 
 def tune_sqlite(engine: Engine, busy_timeout: float) -> None:

@@ -84,10 +84,13 @@ def find_reader_post(slug: str, *, text: bool = True) -> Post | None:
     return db.session.scalar(query, {"slug": slug, "now": utcnow()})
 
 
-#: Built once: every comment POST and every rendered post page reads it.
-_READER_POST = select(Post).where(
-    Post.slug == bindparam("slug"), Post.visible_to_readers(bindparam("now", type_=UTCDateTime()))
+#: The post at ``slug`` as a reader may see it at ``now`` (bound when the query runs).
+_SHOWN_AT_SLUG = (
+    Post.slug == bindparam("slug"),
+    Post.visible_to_readers(bindparam("now", type_=UTCDateTime())),
 )
+#: Built once: every rendered post page reads it.
+_READER_POST = select(Post).where(*_SHOWN_AT_SLUG)
 #: The same without the post's texts (its largest columns), loaded on first use.
 _READER_POST_HEAD = _READER_POST.options(
     defer(Post.body_source), defer(Post.body_html), defer(Post.excerpt)
@@ -140,9 +143,7 @@ _COMMENT_TARGET = select(
     select(func.aggregate_strings(User.username, _OWNERS_SEPARATOR))
     .scalar_subquery()
     .label("owners"),
-).where(
-    Post.slug == bindparam("slug"), Post.visible_to_readers(bindparam("now", type_=UTCDateTime()))
-)
+).where(*_SHOWN_AT_SLUG)
 
 
 def post_ref(post: CommentTarget) -> PostRef:

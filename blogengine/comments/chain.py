@@ -53,8 +53,9 @@ class SpamChain:
         verdicts: list[Verdict] = []
         start = 0
         while start < len(self.filters):
-            if runs_inline(self.filters[start][1]):
-                self._run_inline(start, draft, ctx, verdicts)
+            name, spam_filter = self.filters[start]
+            if runs_inline(spam_filter):
+                self._run_inline(name, spam_filter, draft, ctx, verdicts)
                 start += 1
             else:
                 start = self._run_from(start, draft, ctx, verdicts)
@@ -62,10 +63,14 @@ class SpamChain:
         return ChainResult(action, tuple(verdicts))
 
     def _run_inline(
-        self, index: int, draft: CommentDraft, ctx: FilterContext, verdicts: list[Verdict]
+        self,
+        name: str,
+        spam_filter: SpamFilter,
+        draft: CommentDraft,
+        ctx: FilterContext,
+        verdicts: list[Verdict],
     ) -> None:
         """One inline filter on this thread, judged as a threaded one would be."""
-        name, spam_filter = self.filters[index]
         started = time.monotonic()
         try:
             result: object = spam_filter.check(draft, ctx)

@@ -19,10 +19,9 @@ from typing import Any, ClassVar, NamedTuple, Protocol
 
 from sqlalchemy import Boolean, Float, Integer, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..extensions import Model, db, single_statement_options
+from ..extensions import Model, db, single_statement_engine
 
 #: The PostgreSQL advisory lock key that serialises learning.
 LEARNING_LOCK = 8_2026_1202
@@ -86,25 +85,14 @@ class SqlLearnedWeights:
     """The changes in the app's database (needs an app context, as the ``sql`` store)."""
 
     _UPSERTS: ClassVar = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-    #: (the app's engine, it for reads of one statement), made on first use.
-    _reads: tuple[Engine, Engine] | None = None
 
     def learned(self, tokens: Collection[str]) -> dict[str, Learned]:
         if not tokens:
             return {}
         # A plain connection and one cached statement: an ORM session per check cost 2.5 ms.
-        with self._reading_engine().connect() as connection:
+        with single_statement_engine(db.engine).connect() as connection:
             rows = connection.execute(_LEARNED, {"tokens": sorted(tokens)})
             return {token: Learned(delta, seen) for token, delta, seen in rows}
-
-    def _reading_engine(self) -> Engine:
-        """The app's engine for reads of one statement (no BEGIN, no ROLLBACK), made once."""
-        engine = db.engine
-        kept = self._reads
-        if kept is None or kept[0] is not engine:
-            kept = (engine, engine.execution_options(**single_statement_options(engine)))
-            self._reads = kept
-        return kept[1]
 
     def learn(
         self, comment_id: str, is_spam: bool, tokens: Collection[str], step: StepFunction

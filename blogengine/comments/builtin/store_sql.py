@@ -55,7 +55,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ...extensions import Model, db, single_statement_options
+from ...extensions import Model, db, engine_with, single_statement_engine
 from ...timeutil import UTCDateTime
 from ..contracts import (
     CommentKind,
@@ -249,7 +249,6 @@ class SqlCommentStore:
         self._own_engine: Engine | None = None
         self._stamper: Callable[[Session, Sequence[str]], None] | None = None
         self._retries = retries
-        self._tuned: dict[str, tuple[Engine, Engine]] = {}
         if url is not None:
             self._own_engine = _make_engine(url)
             db.metadata.create_all(self._own_engine, tables=[_TABLE, _COUNTERS])
@@ -356,19 +355,17 @@ class SqlCommentStore:
             params = {"post_id": post_id, "shown": shown, "root": root}
             number = session.connection().execute(_NEXT_NUMBER[dialect], params).scalar_one()
             return int(number)
-        else:
+        else:  # an archive's own number: the counter rises to it if it is higher
             counter = _COUNTERS.c.last_number
-            wanted = _highest_stored(post_id) + 1 if explicit is None else explicit
             # sqlite's or postgresql's Insert: both have on_conflict_do_update and excluded.
             stmt: Any = upsert(_COUNTERS).values(
-                post_id=post_id, last_number=wanted, approved=shown, threads=root
+                post_id=post_id, last_number=explicit, approved=shown, threads=root
             )
             given = stmt.excluded.last_number
-            after = counter + 1 if explicit is None else counter
             stmt = stmt.on_conflict_do_update(
                 index_elements=[_COUNTERS.c.post_id],
                 set_={
-                    "last_number": case((after < given, given), else_=after),
+                    "last_number": case((counter < given, given), else_=counter),
                     "approved": _COUNTERS.c.approved + shown,
                     "threads": _COUNTERS.c.threads + root,
                 },
@@ -416,7 +413,7 @@ class SqlCommentStore:
             if status is Status.APPROVED and row.number is None:
                 row.number = self._next_number(session, row.post_id, None, change, roots)
             else:
-                _count_approved(session, row.post_id, change, roots)
+                _move_kept_counts(session, row.post_id, change, roots)
             session.flush()
             return _to_comment(row)
 
@@ -426,7 +423,7 @@ class SqlCommentStore:
             if row is None:
                 raise KeyError(comment_id)
             shown = int(row.status == Status.APPROVED.value)
-            _count_approved(session, row.post_id, -shown, -shown if _is_root(row) else 0)
+            _move_kept_counts(session, row.post_id, -shown, -shown if _is_root(row) else 0)
             session.delete(row)
 
     def delete_for_post(self, post_id: str) -> int:
@@ -611,28 +608,13 @@ class SqlCommentStore:
         with self._reading() as conn:
             return [_to_comment(row) for row in conn.execute(query, params)]
 
-    def _engine_for(self, use: str) -> Engine:
-        """The engine with the options for a read (one statement, no transaction: on a
-        server database autocommit, on SQLite no BEGIN) or a write (SQLite: BEGIN
-        IMMEDIATE); made once per engine, not per statement."""
-        engine = self.engine
-        kept = self._tuned.get(use)
-        if kept is not None and kept[0] is engine:
-            return kept[1]
-        if use == "write":
-            tuned = engine.execution_options(sqlite_begin="IMMEDIATE")
-        else:
-            tuned = engine.execution_options(**single_statement_options(engine))
-        self._tuned[use] = (engine, tuned)
-        return tuned
-
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A read: a Core connection (every read here is a Core statement, and the ORM's
         session cost more than the statement); on a server database in autocommit (each read
         is one statement), so it is one round trip, not BEGIN, the statement and ROLLBACK."""
         try:
-            with self._engine_for("read").connect() as conn:
+            with single_statement_engine(self.engine).connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"could not read comments: {exc}") from exc
@@ -640,7 +622,7 @@ class SqlCommentStore:
     @contextmanager
     def _writing(self) -> Iterator[Session]:
         """One transaction that holds SQLite's write lock from its first statement."""
-        engine = self._engine_for("write")
+        engine = engine_with(self.engine, sqlite_begin="IMMEDIATE")
         try:
             with Session(engine, expire_on_commit=False) as session, session.begin():
                 yield session
@@ -661,7 +643,7 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
-def _count_approved(session: Session, post_id: str, change: int, roots: int = 0) -> None:
+def _move_kept_counts(session: Session, post_id: str, change: int, roots: int = 0) -> None:
     """Move the post's kept approved count by ``change`` and its threads by ``roots`` (in
     the caller's transaction)."""
     if change or roots:
