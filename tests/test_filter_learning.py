@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from support import PostInfo, add_comment, app_in_postgres_schema, build_app
 
 from blogengine.comments import get_service
@@ -26,6 +26,7 @@ from blogengine.comments.contracts import (
 )
 from blogengine.config import DefaultConfig
 from blogengine.extensions import db
+from blogengine.spam import learned as learned_module
 from blogengine.spam.learned import LearnedDecisionRow, LearnedWeightRow
 from blogengine.spam.model import BIAS, Model
 from blogengine.testing import T0, SpamFilterContract, run_in_threads, spam_draft
@@ -206,6 +207,57 @@ def test_learns_from_moderators_in_the_database_for_every_worker(
     assert _score(after.reason) > _score(before.reason)
     weights, decisions = learned_rows(app)
     assert decisions == 1 and weights > 5
+
+
+def statements_during(action: Any) -> list[str]:
+    """The SQL statements the app's engine ran while ``action()`` ran."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_checks_read_a_copy_that_another_workers_decision_reaches_within_seconds(
+    app: Flask, tiny_model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check reads nothing from the database while the worker's copy of the learned
+    weights is fresh; what another worker taught (written to the table, not through this
+    process) is in this worker's checks once the copy is SNAPSHOT_SECONDS old."""
+    now = [1000.0]
+    monkeypatch.setattr(learned_module, "_clock", lambda: now[0])
+    with app.app_context():
+        learner = LearningFilter(model=tiny_model)
+        assert learner.weights({"w:maybe"})["w:maybe"] == 2.85  # the copy is read here
+        assert statements_during(lambda: learner.weights({"w:maybe", "w:kind"})) == []
+        db.session.execute(
+            insert(LearnedWeightRow).values(token="w:maybe", delta=1.0, seen=1)
+        )  # another worker's decision
+        db.session.commit()
+        now[0] += learned_module.SNAPSHOT_SECONDS - 1
+        assert learner.weights({"w:maybe"})["w:maybe"] == 2.85
+        now[0] += 1
+        assert learner.weights({"w:maybe"})["w:maybe"] == pytest.approx(3.85)
+
+
+def test_a_site_that_learned_too_many_tokens_reads_each_checks_own(
+    app: Flask, tiny_model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(learned_module, "SNAPSHOT_MAX_TOKENS", 2)
+    with app.app_context():
+        rows = [{"token": t, "delta": 1.0, "seen": 1} for t in ("w:a", "w:b", "w:maybe")]
+        db.session.execute(insert(LearnedWeightRow), rows)
+        db.session.commit()
+        learner = LearningFilter(model=tiny_model)
+        assert learner.weights({"w:maybe"})["w:maybe"] == pytest.approx(3.85)
+        reads = statements_during(lambda: learner.weights({"w:maybe"}))
+        assert len(reads) == 1 and "IN" in reads[0]  # its own tokens, not the whole table
 
 
 def test_the_same_decision_twice_teaches_once_and_a_correction_teaches(

@@ -7,24 +7,40 @@ step), so every worker and every restart sees it. ``spam_decisions`` remembers
 which comment was learned as what: approving a comment twice teaches once, and a comment
 first marked spam then approved teaches the correction.
 
+Each worker keeps a copy of the learned weights (``SqlLearnedWeights``) and reads the table
+again every ``SNAPSHOT_SECONDS``: a check reads nothing from the database, and a decision taken
+in another worker reaches this one's checks within that time (this process's own at once).
+
 ``MemoryLearnedWeights`` keeps changes in memory over another store's, for
 ``blogengine spam classify --learn`` (thrown away at the end) and for tests.
 """
 
 from __future__ import annotations
 
+import itertools
+import threading
+import time
+import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 from sqlalchemy import Boolean, Float, Integer, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import Model, db, single_statement_engine
 
 #: The PostgreSQL advisory lock key that serialises learning.
 LEARNING_LOCK = 8_2026_1202
+#: How long a worker checks comments with its copy of the learned weights before reading
+#: the table again: another worker's decision reaches this one within this many seconds.
+SNAPSHOT_SECONDS = 10.0
+#: A site that learned more tokens than this is not copied (memory): each check reads its
+#: own tokens instead, as before the copies.
+SNAPSHOT_MAX_TOKENS = 50_000
 
 
 class Learned(NamedTuple):
@@ -63,6 +79,68 @@ _WEIGHTS = LearnedWeightRow.__table__
 _LEARNED = select(_WEIGHTS.c.token, _WEIGHTS.c.delta, _WEIGHTS.c.seen).where(
     _WEIGHTS.c.token.in_(bindparam("tokens", expanding=True))
 )
+_ALL_LEARNED = select(_WEIGHTS.c.token, _WEIGHTS.c.delta, _WEIGHTS.c.seen)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One database's learned weights as read at ``taken`` (None: too many to keep), after
+    this process's decision number ``decided``."""
+
+    weights: dict[str, Learned] | None
+    taken: float
+    decided: int
+
+
+#: This process's copy of each database's learned weights.
+_SNAPSHOTS: weakref.WeakKeyDictionary[Engine, _Snapshot] = weakref.WeakKeyDictionary()
+#: The number of this process's latest decision on each database: a copy read before it is
+#: stale (a copy being read while a decision commits must not outlive the decision).
+_DECIDED: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+_DECISION_NUMBERS = itertools.count(1)
+_REREAD = threading.Lock()
+#: The clock copies age by (tests move it).
+_clock = time.monotonic
+
+
+def forget_snapshot(engine: Engine) -> None:
+    """Have the next check read ``engine``'s learned weights again (after a decision)."""
+    _DECIDED[engine] = next(_DECISION_NUMBERS)
+
+
+def _fresh(snapshot: _Snapshot | None, engine: Engine) -> bool:
+    return (
+        snapshot is not None
+        and snapshot.decided == _DECIDED.get(engine, 0)
+        and _clock() - snapshot.taken < SNAPSHOT_SECONDS
+    )
+
+
+def _snapshot(engine: Engine) -> _Snapshot:
+    """This process's copy of the learned weights, read again when stale by one thread while
+    the others go on with the old copy."""
+    found = _SNAPSHOTS.get(engine)
+    if found is not None and _fresh(found, engine):
+        return found
+    if not _REREAD.acquire(blocking=found is None):
+        assert found is not None
+        return found
+    try:
+        again = _SNAPSHOTS.get(engine)
+        if again is not None and _fresh(again, engine):
+            return again
+        decided, taken = _DECIDED.get(engine, 0), _clock()
+        with single_statement_engine(engine).connect() as connection:
+            rows = connection.execute(_ALL_LEARNED.limit(SNAPSHOT_MAX_TOKENS + 1)).all()
+        weights = (
+            {token: Learned(delta, seen) for token, delta, seen in rows}
+            if len(rows) <= SNAPSHOT_MAX_TOKENS
+            else None
+        )
+        _SNAPSHOTS[engine] = fresh = _Snapshot(weights, taken, decided)
+        return fresh
+    finally:
+        _REREAD.release()
 
 
 class LearnedWeights(Protocol):
@@ -89,12 +167,23 @@ class SqlLearnedWeights:
     def learned(self, tokens: Collection[str]) -> dict[str, Learned]:
         if not tokens:
             return {}
+        weights = _snapshot(db.engine).weights
+        if weights is not None:
+            return {token: weights[token] for token in tokens if token in weights}
         # A plain connection and one cached statement: an ORM session per check cost 2.5 ms.
         with single_statement_engine(db.engine).connect() as connection:
             rows = connection.execute(_LEARNED, {"tokens": sorted(tokens)})
             return {token: Learned(delta, seen) for token, delta, seen in rows}
 
     def learn(
+        self, comment_id: str, is_spam: bool, tokens: Collection[str], step: StepFunction
+    ) -> bool:
+        try:
+            return self._learn(comment_id, is_spam, tokens, step)
+        finally:
+            forget_snapshot(db.engine)  # this process's checks see the decision at once
+
+    def _learn(
         self, comment_id: str, is_spam: bool, tokens: Collection[str], step: StepFunction
     ) -> bool:
         with self._writing() as session:
