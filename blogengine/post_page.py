@@ -312,10 +312,15 @@ def _thread_count(service: CommentService, post: Post) -> int:
     return found
 
 
-def comment_page_url(post: PostKeys, number: int) -> str | None:
+def comment_page_url(
+    post: PostKeys, number: int, *, thread_index: int | None = None
+) -> str | None:
     """The URL that shows published comment ``number``: its page, at its anchor; None if
-    it is not shown."""
-    index = get_service().store.thread_index(post.uid, number)
+    it is not shown. ``thread_index``: its thread's place, when the store said as it stored
+    the comment (``StoredComment.thread_index``); else the store is asked."""
+    index = thread_index
+    if index is None:
+        index = get_service().store.thread_index(post.uid, number)
     if index is None:
         return None
     per_page = max(1, int(current_app.config["COMMENTS_PER_PAGE"]))

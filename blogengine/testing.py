@@ -621,6 +621,18 @@ class StorageContract:
         assert store.thread_index("post-a", 99) is None
         assert store.count_threads("post-b") == 1 and store.count_threads("none") == 0
 
+    def test_a_thread_index_given_when_stored_is_the_stores_own(self, store: CommentStore) -> None:
+        """``StoredComment.thread_index`` from ``add`` (optional) says what ``thread_index``
+        says: the redirect after a comment POST trusts it for the comment's page."""
+        top = store.add(new_comment(body="first"))
+        reply = store.add(new_comment(body="reply", parent_id=top.id))
+        held = store.add(new_comment(body="held", status=Status.PENDING))
+        later = [store.add(new_comment(body=body)) for body in ("second", "third")]
+        for comment in (top, reply, *later):
+            if comment.thread_index is not None:
+                assert comment.thread_index == store.thread_index("post-a", comment.number or 0)
+        assert held.thread_index is None, "a held comment is on no page"
+
     def test_threads_show_only_the_published(self, store: CommentStore) -> None:
         c = self._thread_fixture(store)
         store.add(new_comment(body="held reply", parent_id=c["t2"].id, status=Status.PENDING))

@@ -178,6 +178,11 @@ class StoredComment:
     kind: CommentKind = CommentKind.COMMENT
 
     role: Role | None = None
+    #: Where the comment's thread stood among the post's listed threads (``thread_index``)
+    #: when ``add`` stored it, if the store knew without asking (a new top-level comment is
+    #: the last): its page is found without another read. None: ask ``thread_index``.
+    #: Only as true as the moment it was stored; not compared.
+    thread_index: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def post_comment(slug: str) -> Any:
     if outcome.kind is OutcomeKind.PUBLISHED and comment.number is not None:
         # The notice is shown inside the comment, where the reader lands.
         remember_published(comment)
-        url = comment_page_url(target, comment.number)
+        url = comment_page_url(target, comment.number, thread_index=comment.thread_index)
         return redirect(url or url_for("blog.post", slug=target.slug, _anchor="comments"), code=303)
     remember_pending(comment)
     return redirect(url_for("blog.post", slug=target.slug, _anchor="your-comment"), code=303)

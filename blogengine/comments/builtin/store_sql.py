@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -238,7 +239,7 @@ def _next_number_statement(upsert: Any) -> Any:
             "approved": _COUNTERS.c.approved + stmt.excluded.approved,
             "threads": _COUNTERS.c.threads + stmt.excluded.threads,
         },
-    ).returning(counter)
+    ).returning(counter, _COUNTERS.c.threads)
 
 
 class SqlCommentStore:
@@ -307,9 +308,9 @@ class SqlCommentStore:
         comment_id = uuid.uuid4().hex
         thread_id = _thread_of(session, draft.post_id, draft.parent_id) or comment_id
         root = shown if thread_id == comment_id else 0
-        number = new.number
+        number, threads = new.number, None
         if number is not None or shown:
-            number = self._next_number(session, draft.post_id, new.number, shown, root)
+            number, threads = self._next_number(session, draft.post_id, new.number, shown, root)
         row = dict(
             id=comment_id,
             post_id=draft.post_id,
@@ -332,12 +333,16 @@ class SqlCommentStore:
             fingerprint=text_fingerprint(draft.body),
         )
         session.connection().execute(_INSERT, row)  # Core: not through the ORM's execute
-        return _to_comment(SimpleNamespace(**row))
+        stored = _to_comment(SimpleNamespace(**row))
+        if root and threads is not None:  # the newest thread: the last of the post's threads
+            stored = replace(stored, thread_index=threads - 1)
+        return stored
 
     def _next_number(
         self, session: Session, post_id: str, explicit: int | None, shown: int = 0, root: int = 0
-    ) -> int:
-        """Bump the post's counter and give the number to use; holds the counter row's lock.
+    ) -> tuple[int, int | None]:
+        """Bump the post's counter and give the number to use, with the post's threads after
+        the bump when the same statement said (else None); holds the counter row's lock.
 
         ``shown`` (0 or 1) is added to the post's approved count in the same statement, and
         ``root`` (0 or 1: a shown top-level comment) to its threads.
@@ -353,8 +358,8 @@ class SqlCommentStore:
             number = self._next_number_locking(session, post_id, explicit, shown, root)
         elif explicit is None:  # a reader's comment: the statement built once
             params = {"post_id": post_id, "shown": shown, "root": root}
-            number = session.connection().execute(_NEXT_NUMBER[dialect], params).scalar_one()
-            return int(number)
+            number, threads = session.connection().execute(_NEXT_NUMBER[dialect], params).one()
+            return int(number), int(threads)
         else:  # an archive's own number: the counter rises to it if it is higher
             counter = _COUNTERS.c.last_number
             # sqlite's or postgresql's Insert: both have on_conflict_do_update and excluded.
@@ -372,7 +377,7 @@ class SqlCommentStore:
             ).returning(counter)
             number = session.execute(stmt).scalar_one()
         if explicit is None:
-            return number
+            return number, None
         taken = session.scalar(
             select(CommentRow.id).where(
                 CommentRow.post_id == post_id, CommentRow.number == explicit
@@ -380,7 +385,7 @@ class SqlCommentStore:
         )
         if taken is not None:
             raise StoreError(f"post {post_id} already has a comment number {explicit}")
-        return explicit
+        return explicit, None
 
     def _next_number_locking(
         self, session: Session, post_id: str, explicit: int | None, shown: int, root: int
@@ -411,7 +416,7 @@ class SqlCommentStore:
             roots = change if _is_root(row) else 0
             row.status = status.value
             if status is Status.APPROVED and row.number is None:
-                row.number = self._next_number(session, row.post_id, None, change, roots)
+                row.number = self._next_number(session, row.post_id, None, change, roots)[0]
             else:
                 _move_kept_counts(session, row.post_id, change, roots)
             session.flush()
