@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Engine, Select, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from .comments.contracts import CommentKind, CommentStore, NewComment, Status, StoredComment
@@ -238,12 +238,12 @@ def post_changed(post_uid: str) -> None:
         conn.execute(_BUMP_REVISION, {"post_uid": post_uid, "now": utcnow()})
 
 
-def stamp_in(session: Any, post_uids: Sequence[str]) -> None:
+def stamp_in(conn: Connection, post_uids: Sequence[str]) -> None:
     """Bump these posts' revisions in the caller's write transaction (a store's own)."""
     now = utcnow()
     rows = [{"post_uid": uid, "now": now} for uid in post_uids]
-    # Core, not through the ORM's execute; one post (a comment) is one plain execute.
-    session.connection().execute(_BUMP_REVISION, rows[0] if len(rows) == 1 else rows)
+    # One post (a comment) is one plain execute.
+    conn.execute(_BUMP_REVISION, rows[0] if len(rows) == 1 else rows)
 
 
 #: Built once (it runs after every published comment).

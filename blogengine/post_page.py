@@ -312,9 +312,7 @@ def _thread_count(service: CommentService, post: Post) -> int:
     return found
 
 
-def comment_page_url(
-    post: PostKeys, number: int, *, thread_index: int | None = None
-) -> str | None:
+def comment_page_url(post: PostKeys, number: int, *, thread_index: int | None = None) -> str | None:
     """The URL that shows published comment ``number``: its page, at its anchor; None if
     it is not shown. ``thread_index``: its thread's place, when the store said as it stored
     the comment (``StoredComment.thread_index``); else the store is asked."""

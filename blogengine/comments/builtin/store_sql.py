@@ -248,7 +248,7 @@ class SqlCommentStore:
     def __init__(self, *, url: str | None = None, retries: int = 8) -> None:
         self._url = url
         self._own_engine: Engine | None = None
-        self._stamper: Callable[[Session, Sequence[str]], None] | None = None
+        self._stamper: Callable[[Connection, Sequence[str]], None] | None = None
         self._retries = retries
         if url is not None:
             self._own_engine = _make_engine(url)
@@ -268,7 +268,7 @@ class SqlCommentStore:
     def add(self, new: NewComment) -> StoredComment:
         return self.add_many([new])[0]
 
-    def stamp_with(self, stamper: Callable[[Session, Sequence[str]], None]) -> bool:
+    def stamp_with(self, stamper: Callable[[Connection, Sequence[str]], None]) -> bool:
         """Let ``stamper`` mark posts changed inside each write that publishes a comment (one
         transaction, not two); only when the comments live in the app's own database, where
         the posts are. True when accepted (``freshness.StampingStore``)."""
@@ -280,12 +280,12 @@ class SqlCommentStore:
     def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
         for attempt in range(self._retries):
             try:
-                with self._writing() as session:
+                with self._adding() as conn:
                     # A key sent twice at once meets the unique constraint: looked up on retry.
-                    stored = [self._insert(session, new, attempt > 0) for new in news]
+                    stored = [self._insert(conn, new, attempt > 0) for new in news]
                     published = [c.post_id for c in stored if c.status is Status.APPROVED]
                     if self._stamper is not None and published:
-                        self._stamper(session, list(dict.fromkeys(published)))
+                        self._stamper(conn, list(dict.fromkeys(published)))
                     return stored
             except IntegrityError as exc:
                 # Two writers created a post's first counter at once (the FOR UPDATE path),
@@ -294,23 +294,24 @@ class SqlCommentStore:
                 time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise StoreError("could not store comment: too many conflicting writers")
 
-    def _insert(self, session: Session, new: NewComment, look: bool = True) -> StoredComment:
+    def _insert(self, conn: Connection, new: NewComment, look: bool = True) -> StoredComment:
         """One comment in the caller's transaction, with Core statements: the ORM's unit of
-        work cost more than the rest of the write. ``look``: first for the same submission
-        key (the service looked before the chain ran; the unique key catches a race)."""
+        work (and its session) cost more than the rest of the write. ``look``: first for the
+        same submission key (the service looked before the chain ran; the unique key catches
+        a race)."""
         draft = new.draft
         if draft.submission_key and look:
-            earlier = session.execute(_BY_SUBMISSION_KEY, {"key": draft.submission_key}).first()
+            earlier = conn.execute(_BY_SUBMISSION_KEY, {"key": draft.submission_key}).first()
             if earlier is not None:
                 return _to_comment(earlier)
         # Numbered on publish: a held or spam comment has none (an archive's own number kept).
         shown = int(new.status is Status.APPROVED)
         comment_id = uuid.uuid4().hex
-        thread_id = _thread_of(session, draft.post_id, draft.parent_id) or comment_id
+        thread_id = _thread_of(conn, draft.post_id, draft.parent_id) or comment_id
         root = shown if thread_id == comment_id else 0
         number, threads = new.number, None
         if number is not None or shown:
-            number, threads = self._next_number(session, draft.post_id, new.number, shown, root)
+            number, threads = self._next_number(conn, draft.post_id, new.number, shown, root)
         row = dict(
             id=comment_id,
             post_id=draft.post_id,
@@ -332,14 +333,14 @@ class SqlCommentStore:
             kind=draft.kind.value,
             fingerprint=text_fingerprint(draft.body),
         )
-        session.connection().execute(_INSERT, row)  # Core: not through the ORM's execute
+        conn.execute(_INSERT, row)
         stored = _to_comment(SimpleNamespace(**row))
         if root and threads is not None:  # the newest thread: the last of the post's threads
             stored = replace(stored, thread_index=threads - 1)
         return stored
 
     def _next_number(
-        self, session: Session, post_id: str, explicit: int | None, shown: int = 0, root: int = 0
+        self, conn: Connection, post_id: str, explicit: int | None, shown: int = 0, root: int = 0
     ) -> tuple[int, int | None]:
         """Bump the post's counter and give the number to use, with the post's threads after
         the bump when the same statement said (else None); holds the counter row's lock.
@@ -352,13 +353,13 @@ class SqlCommentStore:
         stored, so a post whose counter row is missing (a database from before the counters)
         goes on where it was instead of clashing.
         """
-        dialect = session.get_bind().dialect.name
+        dialect = conn.dialect.name
         upsert = _UPSERTS.get(dialect)
         if upsert is None:
-            number = self._next_number_locking(session, post_id, explicit, shown, root)
+            number = self._next_number_locking(conn, post_id, explicit, shown, root)
         elif explicit is None:  # a reader's comment: the statement built once
             params = {"post_id": post_id, "shown": shown, "root": root}
-            number, threads = session.connection().execute(_NEXT_NUMBER[dialect], params).one()
+            number, threads = conn.execute(_NEXT_NUMBER[dialect], params).one()
             return int(number), int(threads)
         else:  # an archive's own number: the counter rises to it if it is higher
             counter = _COUNTERS.c.last_number
@@ -375,10 +376,10 @@ class SqlCommentStore:
                     "threads": _COUNTERS.c.threads + root,
                 },
             ).returning(counter)
-            number = session.execute(stmt).scalar_one()
+            number = conn.execute(stmt).scalar_one()
         if explicit is None:
             return number, None
-        taken = session.scalar(
+        taken = conn.scalar(
             select(CommentRow.id).where(
                 CommentRow.post_id == post_id, CommentRow.number == explicit
             )
@@ -388,24 +389,24 @@ class SqlCommentStore:
         return explicit, None
 
     def _next_number_locking(
-        self, session: Session, post_id: str, explicit: int | None, shown: int, root: int
+        self, conn: Connection, post_id: str, explicit: int | None, shown: int, root: int
     ) -> int:
         """The counter for databases without our upsert: row lock, or insert (retried on clash)."""
-        row = session.scalar(
-            select(CommentCounterRow).where(CommentCounterRow.post_id == post_id).with_for_update()
-        )
-        if row is None:
-            row = CommentCounterRow(post_id=post_id, last_number=0, approved=0, threads=0)
-            session.add(row)
-        row.approved += shown
-        row.threads += root
-        stored = session.scalar(select(_highest_stored(post_id))) or 0
-        if explicit is None:
-            row.last_number = max(row.last_number + 1, stored + 1)
+        counters = _COUNTERS.c
+        row = conn.execute(
+            select(counters.last_number, counters.approved, counters.threads)
+            .where(counters.post_id == post_id)
+            .with_for_update()
+        ).first()
+        last, approved, threads = row if row is not None else (0, 0, 0)
+        stored = conn.scalar(select(_highest_stored(post_id))) or 0
+        last = max(last + 1, stored + 1) if explicit is None else max(last, explicit)
+        values = dict(last_number=last, approved=approved + shown, threads=threads + root)
+        if row is None:  # a counter inserted at the same time elsewhere: IntegrityError, retry
+            conn.execute(insert(_COUNTERS).values(post_id=post_id, **values))
         else:
-            row.last_number = max(row.last_number, explicit)
-        session.flush()  # a counter inserted at the same time elsewhere: IntegrityError, retry
-        return row.last_number
+            conn.execute(update(_COUNTERS).where(counters.post_id == post_id).values(**values))
+        return int(last)
 
     def set_status(self, comment_id: str, status: Status) -> StoredComment:
         with self._writing() as session:
@@ -416,7 +417,9 @@ class SqlCommentStore:
             roots = change if _is_root(row) else 0
             row.status = status.value
             if status is Status.APPROVED and row.number is None:
-                row.number = self._next_number(session, row.post_id, None, change, roots)[0]
+                row.number = self._next_number(
+                    session.connection(), row.post_id, None, change, roots
+                )[0]
             else:
                 _move_kept_counts(session, row.post_id, change, roots)
             session.flush()
@@ -625,6 +628,19 @@ class SqlCommentStore:
             raise StoreError(f"could not read comments: {exc}") from exc
 
     @contextmanager
+    def _adding(self) -> Iterator[Connection]:
+        """The comment write: one transaction on a Core connection (no ORM session: every
+        statement of it is Core), holding SQLite's write lock from its first statement."""
+        engine = engine_with(self.engine, sqlite_begin="IMMEDIATE")
+        try:
+            with engine.begin() as conn:
+                yield conn
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not write comments: {exc}") from exc
+
+    @contextmanager
     def _writing(self) -> Iterator[Session]:
         """One transaction that holds SQLite's write lock from its first statement."""
         engine = engine_with(self.engine, sqlite_begin="IMMEDIATE")
@@ -682,14 +698,14 @@ def _shown_threads(post_id: str | ColumnElement[str]) -> tuple[ColumnElement[boo
     )
 
 
-def _thread_of(session: Session, post_id: str, parent_id: str | None) -> str | None:
+def _thread_of(conn: Connection, post_id: str, parent_id: str | None) -> str | None:
     """The thread a reply joins: its parent's, if the parent is this post's (else None)."""
     if not parent_id:
         return None
-    parent = session.get(CommentRow, parent_id)
+    parent = conn.execute(_PARENT, {"parent_id": parent_id}).first()
     if parent is None or parent.post_id != post_id:
         return None
-    return parent.thread_id or parent.id
+    return str(parent.thread_id or parent.id)
 
 
 def _utc(when: datetime) -> datetime:
@@ -730,4 +746,7 @@ def _verdicts(trail: str | None) -> tuple[Verdict, ...]:
 
 _THREAD_INDEX = _thread_index_statement()
 _KEPT_THREADS = select(_COUNTERS.c.threads).where(_COUNTERS.c.post_id == bindparam("post_id"))
+_PARENT = select(CommentRow.id, CommentRow.post_id, CommentRow.thread_id).where(
+    CommentRow.id == bindparam("parent_id")
+)
 _NEXT_NUMBER = {name: _next_number_statement(upsert) for name, upsert in _UPSERTS.items()}
