@@ -172,6 +172,8 @@ def watch_engine(
     # Statements, COMMIT/ROLLBACK and the pool's reset each run under the limit; a
     # connection back in the pool is never watched.
     def _statement(conn: Any, *_args: Any) -> None:
+        if conn.invalidated:  # the ROLLBACK after a lost connection: no socket to watch
+            return
         arm(conn.connection.dbapi_connection)
 
     def _answered(conn: Any, *_args: Any) -> None:
