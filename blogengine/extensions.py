@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +114,44 @@ def single_statement_options(bind: Engine | Connection) -> dict[str, str]:
 def single_statement_engine(engine: Engine) -> Engine:
     """``engine`` for reads of one statement (``single_statement_options``), made once."""
     return engine_with(engine, **single_statement_options(engine))
+
+
+#: This thread's shared read connection per engine, inside ``reads_on_one_connection``.
+_SHARED_READS = threading.local()
+
+
+@contextmanager
+def reads_on_one_connection(engine: Engine) -> Iterator[None]:
+    """Within the block, this thread's reads of one statement on ``engine``
+    (``single_statement_connection``) share one connection: a comment POST makes three (its
+    post, the submission key, the duplicate check), and taking a connection from the pool and
+    giving it back cost more than such a read. Another thread (a plugin filter's) takes its
+    own, as outside the block."""
+    shared: dict[Engine, Connection] | None = getattr(_SHARED_READS, "connections", None)
+    if shared is None:
+        shared = _SHARED_READS.connections = {}
+    if engine in shared:  # nested: the outer block's connection serves
+        yield
+        return
+    with single_statement_engine(engine).connect() as conn:
+        shared[engine] = conn
+        try:
+            yield
+        finally:
+            del shared[engine]
+
+
+@contextmanager
+def single_statement_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads of one statement each (``single_statement_options``): the
+    thread's shared one inside ``reads_on_one_connection``, else one of its own."""
+    shared: dict[Engine, Connection] | None = getattr(_SHARED_READS, "connections", None)
+    conn = shared.get(engine) if shared else None
+    if conn is not None and not conn.invalidated:
+        yield conn
+        return
+    with single_statement_engine(engine).connect() as own:
+        yield own
 
 
 @functools.lru_cache(maxsize=32)

@@ -314,6 +314,27 @@ def test_a_comment_post_reads_without_transactions_and_writes_in_one(app, client
     assert statements[-1] == "COMMIT", statements
 
 
+def test_a_comment_post_takes_one_connection_to_read_and_one_to_write(app, client):
+    """Its reads of one statement (the post, the submission key, the duplicate check) share
+    one connection (extensions.reads_on_one_connection); the write takes its own."""
+    with app.app_context():
+        make_post(title="Busy", slug="busy")
+        engine = db.engine
+    poster = CommentPoster(client)
+    form = poster.form_for("busy")
+    checkouts: list[int] = []
+
+    def taken(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        checkouts.append(id(dbapi_conn))
+
+    event.listen(engine, "checkout", taken)
+    try:
+        assert poster.post("busy", reuse=form, body="Hi there.").status_code == 303
+    finally:
+        event.remove(engine, "checkout", taken)
+    assert len(checkouts) == 2, checkouts
+
+
 def test_a_post_page_reads_without_a_transaction(app, client):
     with app.app_context():
         uid = make_post(title="Busy", slug="busy").uid

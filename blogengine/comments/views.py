@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
 from ..authors import accept_author_link, role_for
-from ..extensions import csrf
+from ..extensions import csrf, db, reads_on_one_connection
 from ..post_page import (
     MAX_COMMENT_NUMBER,
     CommentTarget,
@@ -53,6 +53,12 @@ CSRF_PROBLEM = (
 @bp.post("/posts/<slug>/comments")
 @limit_comments  # security.py: per address, COMMENTS_RATE_LIMIT
 def post_comment(slug: str) -> Any:
+    # Its reads of one statement (the post, the store's) take one connection between them.
+    with reads_on_one_connection(db.engine):
+        return _post_comment(slug)
+
+
+def _post_comment(slug: str) -> Any:
     form = CommentForm()  # reads the body first: one too large is a 413 whatever the post
     target = comment_target_or_404(slug)
     if not target.comments_open:

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..extensions import Model, db, single_statement_engine
+from ..extensions import Model, db, single_statement_connection
 
 #: The PostgreSQL advisory lock key that serialises learning.
 LEARNING_LOCK = 8_2026_1202
@@ -130,7 +130,7 @@ def _snapshot(engine: Engine) -> _Snapshot:
         if again is not None and _fresh(again, engine):
             return again
         decided, taken = _DECIDED.get(engine, 0), _clock()
-        with single_statement_engine(engine).connect() as connection:
+        with single_statement_connection(engine) as connection:
             rows = connection.execute(_ALL_LEARNED.limit(SNAPSHOT_MAX_TOKENS + 1)).all()
         weights = (
             {token: Learned(delta, seen) for token, delta, seen in rows}
@@ -171,7 +171,7 @@ class SqlLearnedWeights:
         if weights is not None:
             return {token: weights[token] for token in tokens if token in weights}
         # A plain connection and one cached statement: an ORM session per check cost 2.5 ms.
-        with single_statement_engine(db.engine).connect() as connection:
+        with single_statement_connection(db.engine) as connection:
             rows = connection.execute(_LEARNED, {"tokens": sorted(tokens)})
             return {token: Learned(delta, seen) for token, delta, seen in rows}
 

@@ -56,7 +56,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ...extensions import Model, db, engine_with, single_statement_engine
+from ...extensions import Model, db, engine_with, single_statement_connection
 from ...timeutil import UTCDateTime
 from ..contracts import (
     CommentKind,
@@ -622,7 +622,7 @@ class SqlCommentStore:
         session cost more than the statement); on a server database in autocommit (each read
         is one statement), so it is one round trip, not BEGIN, the statement and ROLLBACK."""
         try:
-            with single_statement_engine(self.engine).connect() as conn:
+            with single_statement_connection(self.engine) as conn:
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"could not read comments: {exc}") from exc
