@@ -57,17 +57,19 @@ def skeleton(text: str) -> str:
     return unicodedata.normalize("NFD", "".join(mapping.get(c, c) for c in decomposed))
 
 
-def name_keys(name: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def name_keys(name: str) -> frozenset[str]:
     """What a name is compared by: the skeletons of the name as typed, case-folded and in
     capitals (an "I" passes for an "l"), without spaces ("Ada Lovelace", "ada  lovelace",
-    "Аdа Lovеlace" share one)."""
+    "Аdа Lovеlace" share one). Kept for the names asked about most: the protected ones,
+    compared with every comment."""
     keys = set()
     for variant in (name, name.casefold(), name.upper()):
         variant = skeleton(variant).casefold()
         key = skeleton(variant).replace(" ", "")
         if key:
             keys.add(key)
-    return keys
+    return frozenset(keys)
 
 
 def looks_like(name: str, other: str) -> bool:
