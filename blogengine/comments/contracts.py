@@ -20,6 +20,7 @@ backend works the folder out for itself.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import re
 import unicodedata
@@ -107,9 +108,11 @@ def fingerprint_words(text: str) -> list[str]:
     return [w for w in _NOT_WORDS.split(folded) if w]
 
 
+@functools.lru_cache(maxsize=64)
 def text_fingerprint(text: str) -> str:
     """A comment text's fingerprint (32 hex digits): equal for texts equal but for case,
-    spacing and punctuation. Stores keep it so ``find_by_fingerprint`` is one index lookup."""
+    spacing and punctuation. Stores keep it so ``find_by_fingerprint`` is one index lookup.
+    Kept for the last texts: the duplicate filter and the store both ask for the same one."""
     normal = " ".join(fingerprint_words(text))
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
 
