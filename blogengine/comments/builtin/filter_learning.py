@@ -24,10 +24,11 @@ REASON_CLUES = 3
 class LearningFilter:
     """Options: ``spam_above`` (probability from which a comment is spam), ``accept_below``
     (below it, no opinion; between the two, moderation), ``model`` (a model file instead of
-    the shipped one), ``state`` ("database": learned changes shared by every worker; "memory":
-    kept in this process only, for tests and measurements)."""
+    the shipped one), ``state`` ("database": learned changes shared by every worker, each
+    reading them again within ``learned.SNAPSHOT_SECONDS``; "memory": kept in this process
+    only, for tests and measurements)."""
 
-    #: Runs on the request's thread (chain.py): the model in memory, one read of the database.
+    #: Runs on the request's thread (chain.py): the model and the learned weights in memory.
     inline = True
 
     def __init__(
