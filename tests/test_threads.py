@@ -506,10 +506,12 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(target=st.one_of(st.text(max_size=30), st.integers(-5, 10**12).map(str)))
 def test_any_reply_target_is_answered_or_refused_never_a_5xx(fuzz_app, target):
-    """Whatever ``replyto`` holds: a reply to #1 (the only published comment), or a 422 that
-    keeps the text; a GET with it shows the form."""
+    """Whatever ``replyto`` holds: a reply to a published comment (#1, and the new threads
+    earlier examples published), or a 422 that keeps the text; a GET with it shows the form."""
     app, post = fuzz_app
     client = app.test_client()
+    with app.app_context():
+        published = {c.number for c in get_service().store.list_for_post(post.uid)}
     shown = client.get(f"/posts/{post.slug}", query_string={"replyto": target})
     assert shown.status_code == 200
     body = f"Answer to {target!r}"
@@ -524,9 +526,10 @@ def test_any_reply_target_is_answered_or_refused_never_a_5xx(fuzz_app, target):
             store = get_service().store
             # Held or published (the duplicate filter may hold texts alike): stored once.
             [comment] = [c for c in store.list_for_post(post.uid, None) if c.body == body]
-            parent = store.get_by_number(post.uid, 1)
+            number = int(typed) if typed.isascii() and typed.isdigit() else None
+            parent = store.get_by_number(post.uid, number) if number else None
         if typed:
-            assert typed.isascii() and int(typed) == 1, "only #1 is published"
+            assert number in published, "only a published comment is answered"
             assert parent is not None and comment.parent_id == parent.id
         else:
             assert comment.parent_id is None, "no target: a new thread"
@@ -596,3 +599,27 @@ def test_a_damaged_expired_or_other_posts_author_link_does_nothing(app, client, 
     assert answer.status_code == 403
     assert "ask the blog's owner for a new one" in html.unescape(answer.get_data(as_text=True))
     assert "You are this post’s author" not in page(client, f"/posts/{other.slug}")
+
+
+def _pager_over_every_page(page: int, pages: int) -> list[tuple[int, str]]:
+    """The pager's rule as the template once applied it, page by page over all of them."""
+    items = []
+    for each in range(1, pages + 1):
+        distance = abs(each - page)
+        if distance == 0:
+            items.append((each, "current"))
+        elif each in (1, pages) or distance <= 2:
+            items.append((each, "link"))
+        elif distance == 3:
+            items.append((each, "gap"))
+    return items
+
+
+def test_the_pager_shows_the_same_pages_without_looking_at_every_page() -> None:
+    from blogengine.post_page import CommentPage
+
+    for pages in range(2, 40):
+        for page in range(1, pages + 1):
+            links = CommentPage([], 0, page, pages).links()
+            assert links == _pager_over_every_page(page, pages), (page, pages)
+    assert len(CommentPage([], 0, 100, 200).links()) == 9  # 1, gap, 98-102, gap, 200
