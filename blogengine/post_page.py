@@ -193,6 +193,22 @@ class CommentPage:
     page: int
     pages: int
 
+    def links(self) -> list[tuple[int, str]]:
+        """The pager's items, (page, "current" | "link" | "gap"): the first and last page,
+        two either side of this one, and a gap where pages are left out. Only those pages
+        are looked at, not all of them (a post of 10,000 threads has 200 pages)."""
+        near = range(max(1, self.page - 3), min(self.pages, self.page + 3) + 1)
+        items = []
+        for page in sorted({1, self.pages, *near}):
+            distance = abs(page - self.page)
+            if distance == 0:
+                items.append((page, "current"))
+            elif page in (1, self.pages) or distance <= 2:
+                items.append((page, "link"))
+            elif distance == 3:
+                items.append((page, "gap"))
+        return items
+
 
 def render_post(
     post: Post,
