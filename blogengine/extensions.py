@@ -116,7 +116,8 @@ def single_statement_engine(engine: Engine) -> Engine:
     return engine_with(engine, **single_statement_options(engine))
 
 
-#: This thread's shared read connection per engine, inside ``reads_on_one_connection``.
+#: This thread's shared read connection per engine inside ``reads_on_one_connection`` (None
+#: until its first read).
 _SHARED_READS = threading.local()
 
 
@@ -125,33 +126,39 @@ def reads_on_one_connection(engine: Engine) -> Iterator[None]:
     """Within the block, this thread's reads of one statement on ``engine``
     (``single_statement_connection``) share one connection: a comment POST makes three (its
     post, the submission key, the duplicate check), and taking a connection from the pool and
-    giving it back cost more than such a read. Another thread (a plugin filter's) takes its
-    own, as outside the block."""
-    shared: dict[Engine, Connection] | None = getattr(_SHARED_READS, "connections", None)
+    giving it back cost more than such a read. The connection is taken at the first read (not
+    while a slow body arrives) and given back at the end. Another thread (a plugin filter's)
+    takes its own, as outside the block."""
+    shared: dict[Engine, Connection | None] | None = getattr(_SHARED_READS, "connections", None)
     if shared is None:
         shared = _SHARED_READS.connections = {}
     if engine in shared:  # nested: the outer block's connection serves
         yield
         return
-    with single_statement_engine(engine).connect() as conn:
-        shared[engine] = conn
-        try:
-            yield
-        finally:
-            del shared[engine]
+    shared[engine] = None
+    try:
+        yield
+    finally:
+        conn = shared.pop(engine)
+        if conn is not None:
+            conn.close()
 
 
 @contextmanager
 def single_statement_connection(engine: Engine) -> Iterator[Connection]:
     """A connection for reads of one statement each (``single_statement_options``): the
     thread's shared one inside ``reads_on_one_connection``, else one of its own."""
-    shared: dict[Engine, Connection] | None = getattr(_SHARED_READS, "connections", None)
-    conn = shared.get(engine) if shared else None
-    if conn is not None and not conn.invalidated:
-        yield conn
+    shared: dict[Engine, Connection | None] | None = getattr(_SHARED_READS, "connections", None)
+    if not shared or engine not in shared:
+        with single_statement_engine(engine).connect() as own:
+            yield own
         return
-    with single_statement_engine(engine).connect() as own:
-        yield own
+    conn = shared[engine]
+    if conn is None or conn.invalidated:  # the first read, or the last one lost its server
+        if conn is not None:
+            conn.close()
+        conn = shared[engine] = single_statement_engine(engine).connect()
+    yield conn
 
 
 @functools.lru_cache(maxsize=32)

@@ -335,6 +335,25 @@ def test_a_comment_post_takes_one_connection_to_read_and_one_to_write(app, clien
     assert len(checkouts) == 2, checkouts
 
 
+def test_the_shared_read_connection_is_taken_at_the_first_read_and_given_back(app):
+    """reads_on_one_connection holds no connection while nothing is read (a slow body is
+    still arriving), one for every read after, and none once the block ends."""
+    from blogengine.extensions import reads_on_one_connection, single_statement_connection
+
+    with app.app_context():
+        engine = db.engine
+        pool = engine.pool
+        before = pool.checkedout()
+        with reads_on_one_connection(engine):
+            assert pool.checkedout() == before
+            with single_statement_connection(engine) as first:
+                first.exec_driver_sql("SELECT 1")
+            with single_statement_connection(engine) as second:
+                assert second is first
+            assert pool.checkedout() == before + 1
+        assert pool.checkedout() == before
+
+
 def test_a_post_page_reads_without_a_transaction(app, client):
     with app.app_context():
         uid = make_post(title="Busy", slug="busy").uid

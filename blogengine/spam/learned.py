@@ -108,11 +108,10 @@ def forget_snapshot(engine: Engine) -> None:
     _DECIDED[engine] = next(_DECISION_NUMBERS)
 
 
-def _fresh(snapshot: _Snapshot | None, engine: Engine) -> bool:
+def _fresh(snapshot: _Snapshot, engine: Engine) -> bool:
+    """Read after this process's latest decision, and less than SNAPSHOT_SECONDS ago."""
     return (
-        snapshot is not None
-        and snapshot.decided == _DECIDED.get(engine, 0)
-        and _clock() - snapshot.taken < SNAPSHOT_SECONDS
+        snapshot.decided == _DECIDED.get(engine, 0) and _clock() - snapshot.taken < SNAPSHOT_SECONDS
     )
 
 

@@ -280,7 +280,7 @@ class SqlCommentStore:
     def add_many(self, news: Sequence[NewComment]) -> list[StoredComment]:
         for attempt in range(self._retries):
             try:
-                with self._adding() as conn:
+                with self._transaction() as conn:
                     # A key sent twice at once meets the unique constraint: looked up on retry.
                     stored = [self._insert(conn, new, attempt > 0) for new in news]
                     published = [c.post_id for c in stored if c.status is Status.APPROVED]
@@ -628,9 +628,10 @@ class SqlCommentStore:
             raise StoreError(f"could not read comments: {exc}") from exc
 
     @contextmanager
-    def _adding(self) -> Iterator[Connection]:
-        """The comment write: one transaction on a Core connection (no ORM session: every
-        statement of it is Core), holding SQLite's write lock from its first statement."""
+    def _transaction(self) -> Iterator[Connection]:
+        """One write transaction on a Core connection, holding SQLite's write lock from its
+        first statement. Adding comments uses it bare: every statement of it is Core, and an
+        ORM session cost more than the rest of the write."""
         engine = engine_with(self.engine, sqlite_begin="IMMEDIATE")
         try:
             with engine.begin() as conn:
@@ -642,15 +643,13 @@ class SqlCommentStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        """One transaction that holds SQLite's write lock from its first statement."""
-        engine = engine_with(self.engine, sqlite_begin="IMMEDIATE")
-        try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                yield session
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as exc:
-            raise StoreError(f"could not write comments: {exc}") from exc
+        """``_transaction`` with an ORM session on its connection (moderation, deletion)."""
+        with (
+            self._transaction() as conn,
+            Session(bind=conn, expire_on_commit=False) as session,
+        ):
+            yield session
+            session.flush()
 
 
 def _make_engine(url: str) -> Engine:
